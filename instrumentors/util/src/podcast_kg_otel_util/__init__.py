@@ -1,0 +1,1 @@
+"""Shared helpers of the podcast-kg-otel instrumentations and distro."""
