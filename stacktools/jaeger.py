@@ -113,9 +113,8 @@ class Trace:
         def visit(span: Span, depth: int) -> None:
             status = " ERROR" if span.status_code == "ERROR" else ""
             extra = f"  {attributes(span)}" if attributes else ""
-            lines.append(
-                f"{'  ' * depth}{span.name}  [{span.kind}, {span.duration_us / 1000:.1f} ms]{status}{extra}"
-            )
+            timing = f"[{span.kind}, {span.duration_us / 1000:.1f} ms]"
+            lines.append(f"{'  ' * depth}{span.name}  {timing}{status}{extra}")
             for child in span.children:
                 visit(child, depth + 1)
 
@@ -154,9 +153,7 @@ def parse_trace(data: dict[str, Any]) -> Trace:
                 Event(
                     name=str(_tags(log.get("fields")).get("event", "")),
                     timestamp_us=log["timestamp"],
-                    attributes={
-                        k: v for k, v in _tags(log.get("fields")).items() if k != "event"
-                    },
+                    attributes={k: v for k, v in _tags(log.get("fields")).items() if k != "event"},
                 )
                 for log in raw.get("logs") or []
             ],
@@ -227,16 +224,10 @@ class JaegerClient:
         deadline = time.monotonic() + timeout
         found: list[Trace] = []
         while time.monotonic() < deadline:
-            found = [
-                t for t in self.traces(service, **params) if len(t.spans) >= min_spans
-            ]
+            found = [t for t in self.traces(service, **params) if len(t.spans) >= min_spans]
             if len(found) >= count:
                 time.sleep(settle)
-                return [
-                    t
-                    for t in self.traces(service, **params)
-                    if len(t.spans) >= min_spans
-                ]
+                return [t for t in self.traces(service, **params) if len(t.spans) >= min_spans]
             time.sleep(0.25)
         raise AssertionError(
             f"Jaeger has {len(found)} trace(s) of >= {min_spans} span(s) for service "
@@ -247,7 +238,5 @@ class JaegerClient:
         """The single trace of `service` (see wait_for_traces)."""
         traces = self.wait_for_traces(service, **kwargs)
         if len(traces) != 1:
-            raise AssertionError(
-                f"expected one trace for {service!r}, found {len(traces)}"
-            )
+            raise AssertionError(f"expected one trace for {service!r}, found {len(traces)}")
         return traces[0]

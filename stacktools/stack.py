@@ -26,12 +26,8 @@ class StackError(RuntimeError):
 def stack_settings() -> dict[str, str]:
     """The STACK_* settings as `up` resolves them (environment overrides included)."""
     script = f'. "{STACK_DIR}/lib/common.sh"; load_stack_env; env'
-    out = subprocess.run(
-        ["bash", "-c", script], check=True, capture_output=True, text=True
-    ).stdout
-    return dict(
-        line.split("=", 1) for line in out.splitlines() if line.startswith("STACK_")
-    )
+    out = subprocess.run(["bash", "-c", script], check=True, capture_output=True, text=True).stdout
+    return dict(line.split("=", 1) for line in out.splitlines() if line.startswith("STACK_"))
 
 
 @dataclass(frozen=True)
@@ -104,9 +100,7 @@ def is_up(stack: Stack) -> bool:
     `up` itself does the thorough checks (RETURN 1, PING) before it returns.
     """
     bolt_port = int(stack.neo4j_uri.rsplit(":", 1)[1])
-    return (
-        _jaeger_healthy(stack) and _port_open(bolt_port) and _port_open(stack.redis_port)
-    )
+    return _jaeger_healthy(stack) and _port_open(bolt_port) and _port_open(stack.redis_port)
 
 
 def ensure_up() -> Stack:

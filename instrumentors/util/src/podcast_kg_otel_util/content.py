@@ -7,9 +7,8 @@ TRUNCATION_MARK = "…[truncated]"
 
 def truncate(text: str, limit: int) -> str:
     """`text` cut to at most `limit` characters, marked when cut."""
-    if limit <= 0:
-        return ""
     if len(text) <= limit:
         return text
-    keep = max(0, limit - len(TRUNCATION_MARK))
-    return text[:keep] + TRUNCATION_MARK[: limit - keep]
+    if limit <= len(TRUNCATION_MARK):
+        return text[: max(limit, 0)]
+    return text[: limit - len(TRUNCATION_MARK)] + TRUNCATION_MARK

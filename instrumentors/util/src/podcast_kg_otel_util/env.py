@@ -90,10 +90,14 @@ def _number(
     try:
         value = kind(raw)
     except ValueError:
-        report_bad_value(name, raw, default, f"expected {'an integer' if kind is int else 'a number'}", environ)
+        report_bad_value(
+            name, raw, default, f"expected {'an integer' if kind is int else 'a number'}", environ
+        )
         return default
-    if value != value or (minimum is not None and value < minimum) or (
-        maximum is not None and value > maximum
+    if (
+        value != value
+        or (minimum is not None and value < minimum)
+        or (maximum is not None and value > maximum)
     ):
         bounds = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
         report_bad_value(name, raw, default, f"expected a value {bounds}", environ)

@@ -36,6 +36,10 @@ def guard(logger: logging.Logger, what: str) -> Iterator[None]:
     """
     try:
         yield
-    except Exception:  # noqa: BLE001 - fail open by design
-        log_once(logger, what, f"podcast-kg-otel: instrumentation error in {what}; "
-                 "telemetry for this call may be incomplete, the application is unaffected")
+    except Exception:
+        log_once(
+            logger,
+            what,
+            f"podcast-kg-otel: instrumentation error in {what}; "
+            "telemetry for this call may be incomplete, the application is unaffected",
+        )

@@ -1,0 +1,38 @@
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import StatusCode
+from podcast_kg_otel_util.content import truncate
+from podcast_kg_otel_util.errors import error_type, record_error
+
+
+class CustomError(Exception):
+    pass
+
+
+def test_error_type_names() -> None:
+    assert error_type(ValueError("x")) == "ValueError"
+    assert error_type(CustomError()) == f"{__name__}.CustomError"
+
+
+def test_record_error_records_once_with_status_and_type() -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    with provider.get_tracer("t").start_as_current_span(
+        "op", record_exception=False, set_status_on_exception=False
+    ) as span:
+        record_error(span, ValueError("bad"), "Neo.ClientError.Statement.SyntaxError")
+    (finished,) = exporter.get_finished_spans()
+    assert finished.status.status_code is StatusCode.ERROR
+    assert finished.status.description == "ValueError: bad"
+    assert finished.attributes["error.type"] == "Neo.ClientError.Statement.SyntaxError"
+    assert [e.name for e in finished.events] == ["exception"]
+
+
+def test_truncate() -> None:
+    assert truncate("short", 10) == "short"
+    cut = truncate("x" * 100, 20)
+    assert len(cut) == 20 and cut.endswith("…[truncated]")
+    assert truncate("abc", 0) == ""
+    assert truncate("abcdef", 3) == "abc"
