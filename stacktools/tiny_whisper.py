@@ -41,7 +41,7 @@ from typing import Literal
 import numpy as np
 
 Variant = Literal["scripted", "random"]
-AudioKind = Literal["tone", "noise", "silence"]
+AudioKind = Literal["tone", "noise", "silence", "speech"]
 
 SAMPLE_RATE = 16000
 SCRIPTED_TEXT = " hello world"
@@ -114,8 +114,15 @@ def synth_audio(
     sample_rate: int = SAMPLE_RATE,
     seed: int = 0,
 ) -> np.ndarray:
-    """Mono float32 audio in [-1, 1]: a 440 Hz tone, seeded noise, or silence."""
+    """Mono float32 audio in [-1, 1].
+
+    `kind`: a 440 Hz tone, seeded noise, silence, or "speech": vowel-like voiced syllables
+    in the middle half framed by silence, which Silero VAD (``vad_filter=True``) detects as
+    speech, whereas it finds none in a tone.
+    """
     n = round(seconds * sample_rate)
+    if kind == "speech":
+        return _speech_like(n, sample_rate)
     if kind == "tone":
         t = np.arange(n, dtype=np.float64) / sample_rate
         return (0.3 * np.sin(2 * np.pi * 440.0 * t)).astype(np.float32)
@@ -123,7 +130,26 @@ def synth_audio(
         return (np.random.default_rng(seed).standard_normal(n) * 0.1).astype(np.float32)
     if kind == "silence":
         return np.zeros(n, dtype=np.float32)
-    raise ValueError(f"kind must be 'tone', 'noise' or 'silence', not {kind!r}")
+    raise ValueError(f"kind must be 'tone', 'noise', 'silence' or 'speech', not {kind!r}")
+
+
+def _speech_like(n: int, sample_rate: int) -> np.ndarray:
+    """A 120 Hz voice with /a/-like formants, pulsed at 3 syllables/s, in the middle half."""
+    start, length = n // 4, n // 2
+    t = np.arange(length, dtype=np.float64) / sample_rate
+    pitch = 120.0 * (1 + 0.1 * np.sin(2 * np.pi * 0.5 * t))
+    phase = 2 * np.pi * np.cumsum(pitch) / sample_rate
+    voice = np.zeros(length)
+    for k in range(1, 30):
+        gain = 0.05 + sum(
+            np.exp(-((k * 120.0 - formant) ** 2) / (8 * width**2))
+            for formant, width in ((700, 130), (1220, 70), (2600, 160))
+        )
+        voice += gain / np.sqrt(k) * np.sin(k * phase)
+    voice *= np.sqrt(np.clip(np.sin(2 * np.pi * 3 * t), 0, None))
+    audio = np.zeros(n, dtype=np.float32)
+    audio[start : start + length] = 0.5 * voice / np.abs(voice).max()
+    return audio
 
 
 def write_wav(path: str | Path, audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> Path:
