@@ -31,7 +31,7 @@ jaeger_prepare() {
 }
 
 jaeger_healthy() {
-  curl -fsS "http://127.0.0.1:$STACK_JAEGER_HEALTH_PORT/status" >/dev/null
+  curl -fsS --max-time 3 "http://127.0.0.1:$STACK_JAEGER_HEALTH_PORT/status" >/dev/null
 }
 
 jaeger_start() {

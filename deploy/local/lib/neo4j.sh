@@ -71,7 +71,10 @@ neo4j_start() {
 neo4j_wait() {
   neo4j_paths
   local deadline=$((SECONDS + STACK_START_TIMEOUT))
+  local rc=0
   until "$STACK_TOOLS_VENV/bin/python" "$STACK_DIR/lib/neo4j_ready.py" 2 >>"$NEO4J_LOG" 2>&1; do
+    rc=$?
+    [ "$rc" -ne 2 ] || die_with_log neo4j "$NEO4J_LOG" "the password check failed"
     pid_alive "$NEO4J_PID" || die_with_log neo4j "$NEO4J_RUN_DIR/logs/neo4j.log" "the process exited before it became healthy (see also $NEO4J_LOG)"
     [ "$SECONDS" -lt "$deadline" ] || die_with_log neo4j "$NEO4J_RUN_DIR/logs/neo4j.log" "RETURN 1 over Bolt did not succeed within ${STACK_START_TIMEOUT}s"
   done

@@ -16,20 +16,23 @@ INITIAL_PASSWORD = "neo4j"
 
 
 def _return_one(uri: str, auth: tuple[str, str]) -> None:
-    with GraphDatabase.driver(uri, auth=auth) as driver:
+    with GraphDatabase.driver(uri, auth=auth, connection_timeout=3) as driver:
         records, _, _ = driver.execute_query("RETURN 1 AS one")
         if records[0]["one"] != 1:
             raise RuntimeError(f"RETURN 1 gave {records!r}")
 
 
 def _set_password(uri: str, user: str, password: str) -> None:
-    with GraphDatabase.driver(uri, auth=(user, INITIAL_PASSWORD)) as driver:
-        with driver.session(database="system") as session:
-            session.run(
-                "ALTER CURRENT USER SET PASSWORD FROM $old TO $new",
-                old=INITIAL_PASSWORD,
-                new=password,
-            ).consume()
+    initial = (user, INITIAL_PASSWORD)
+    with (
+        GraphDatabase.driver(uri, auth=initial, connection_timeout=3) as driver,
+        driver.session(database="system") as session,
+    ):
+        session.run(
+            "ALTER CURRENT USER SET PASSWORD FROM $old TO $new",
+            old=INITIAL_PASSWORD,
+            new=password,
+        ).consume()
 
 
 def main() -> int:
@@ -42,7 +45,16 @@ def main() -> int:
             _return_one(uri, (user, password))
             return 0
         except AuthError:
-            _set_password(uri, user, password)
+            try:
+                _set_password(uri, user, password)
+            except AuthError:
+                print(
+                    f"neo4j: the store's password for {user!r} is neither STACK_NEO4J_PASSWORD "
+                    "nor the initial one; set STACK_NEO4J_PASSWORD to it, or remove the "
+                    "run directory's neo4j/data to start afresh",
+                    file=sys.stderr,
+                )
+                return 2
         except (ServiceUnavailable, SessionExpired, OSError):
             if time.monotonic() > deadline:
                 print(f"neo4j: no answer on {uri}", file=sys.stderr)

@@ -18,7 +18,7 @@ redis_prepare() {
 }
 
 redis_healthy() {
-  redis-cli -h 127.0.0.1 -p "$STACK_REDIS_PORT" ping 2>/dev/null | grep -q PONG
+  timeout 3 redis-cli -h 127.0.0.1 -p "$STACK_REDIS_PORT" ping 2>/dev/null | grep -q PONG
 }
 
 redis_start() {
