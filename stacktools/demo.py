@@ -1,0 +1,184 @@
+"""`make demo`: run the podcast pipeline under opentelemetry-instrument, then show its traces.
+
+The pipeline (examples/pipeline) has no tracing code. Everything here is configuration by
+environment variables: the OTEL_* exporter settings, and the function-tracing variable
+that turns each call of `pipeline.stages:process_episode` into the root span of one trace.
+Afterwards the traces are read back from Jaeger's query API and one successful and one
+failed episode are printed as trees.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+
+from stacktools.jaeger import JaegerClient, Span, Trace
+from stacktools.stack import REPO_ROOT, Stack, ensure_up
+
+SERVICE_NAME = "podcast-pipeline-demo"
+EPISODE_FUNCTION = "pipeline.stages:process_episode"
+TRACE_FUNCTIONS_ENV = "PODCAST_KG_OTEL_TRACE_FUNCTIONS"
+EPISODES_IN_FEED = 4
+
+# Attributes worth a glance, in the order they are shown; others are left to the API.
+KEY_ATTRIBUTES = (
+    "code.function.name",
+    "http.request.method",
+    "url.full",
+    "http.response.status_code",
+    "db.system.name",
+    "db.system",
+    "db.namespace",
+    "db.response.status_code",
+    "neo4j.transaction.type",
+    "neo4j.transaction.attempts",
+    "gen_ai.operation.name",
+    "gen_ai.provider.name",
+    "gen_ai.request.model",
+    "gen_ai.usage.input_tokens",
+    "gen_ai.usage.output_tokens",
+    "faster_whisper.audio.duration",
+    "faster_whisper.segments.count",
+    "faster_whisper.realtime_factor",
+    "error.type",
+)
+MAX_VALUE_CHARS = 60
+
+
+def pipeline_env(stack: Stack, service_name: str, run_id: str) -> dict[str, str]:
+    """Environment for one instrumented pipeline run against `stack` (no code changes)."""
+    return {
+        **stack.otel_env(service_name),
+        TRACE_FUNCTIONS_ENV: EPISODE_FUNCTION,
+        "OTEL_PYTHON_LOG_CORRELATION": "true",
+        **pipeline_settings(stack, run_id),
+    }
+
+
+def pipeline_settings(stack: Stack, run_id: str) -> dict[str, str]:
+    """The pipeline's own settings; a per-run cache prefix so every run transcribes."""
+    return {
+        "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "examples"), str(REPO_ROOT)]),
+        "PIPELINE_REDIS_URL": stack.redis_url,
+        "PIPELINE_CACHE_PREFIX": f"podcast-kg-demo:{run_id}:",
+        "PIPELINE_CACHE_TTL_S": "600",
+        "PIPELINE_NEO4J_URI": stack.neo4j_uri,
+        "PIPELINE_NEO4J_USER": stack.neo4j_user,
+        "PIPELINE_NEO4J_PASSWORD": stack.neo4j_password,
+    }
+
+
+def pipeline_command(instrumented: bool) -> list[str]:
+    python = [sys.executable, "-m", "pipeline"]
+    if not instrumented:
+        return python
+    return [str(Path(sys.executable).parent / "opentelemetry-instrument"), *python]
+
+
+def episode_traces(
+    jaeger: JaegerClient,
+    service_name: str,
+    since_us: int,
+    count: int = EPISODES_IN_FEED,
+    timeout: float = 60.0,
+) -> list[Trace]:
+    """The per-episode traces (root = process_episode) of a run, oldest first."""
+    deadline = time.monotonic() + timeout
+    found: list[Trace] = []
+    while time.monotonic() < deadline:
+        traces = jaeger.traces(service_name, limit=100, start=since_us)
+        found = [t for t in traces if any(_is_episode_root(s) for s in t.roots)]
+        if len(found) >= count:
+            time.sleep(1.0)  # let late spans of the same traces land
+            traces = jaeger.traces(service_name, limit=100, start=since_us)
+            found = [t for t in traces if any(_is_episode_root(s) for s in t.roots)]
+            return sorted(found, key=lambda t: t.roots[0].start_us)
+        time.sleep(0.5)
+    raise RuntimeError(
+        f"Jaeger shows {len(found)} episode trace(s) for {service_name!r}, expected {count}"
+    )
+
+
+def _is_episode_root(span: Span) -> bool:
+    return span.parent is None and "process_episode" in span.name
+
+
+def _short(value: object) -> str:
+    text = str(value)
+    return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "…"
+
+
+def span_details(span: Span) -> str:
+    """Key attributes, then the error: status description and recorded exceptions."""
+    parts = [
+        f"{key}={_short(span.attributes[key])}" for key in KEY_ATTRIBUTES if key in span.attributes
+    ]
+    if span.status_code == "ERROR":
+        for event in span.events_named("exception"):
+            exc_type = event.attributes.get("exception.type", "")
+            message = event.attributes.get("exception.message", "")
+            parts.append(f"!! {exc_type}: {_short(message)}")
+        if span.status_description and not span.events_named("exception"):
+            parts.append(f"!! {_short(span.status_description)}")
+    return "  ".join(parts)
+
+
+def render(trace: Trace) -> str:
+    """The trace as an indented tree with durations, status and key attributes."""
+    return textwrap.indent(trace.render(span_details), "  ")
+
+
+def next_steps(query_url: str, service_name: str, trace_ids: list[str]) -> str:
+    traces = "\n".join(f"    {query_url}/api/traces/{trace_id}" for trace_id in trace_ids)
+    return (
+        "Where to look next:\n"
+        f"  Jaeger query API (JSON), these traces:\n{traces}\n"
+        f"  all traces of this service: {query_url}/api/traces?service={service_name}\n"
+        "  Jaeger UI: the local stack's go-built Jaeger serves the API only (no UI assets);\n"
+        "  `docker compose -f deploy/docker-compose.yml up` runs the jaegertracing/jaeger\n"
+        "  image, whose UI is at http://localhost:16686/search\n"
+        "  More: deploy/README.md (laptop, Kubernetes, scale)."
+    )
+
+
+def run_demo(stack: Stack, service_name: str, environ: Mapping[str, str]) -> int:
+    run_id = uuid.uuid4().hex[:8]
+    since_us = int(time.time() * 1_000_000)
+    env = {**environ, **pipeline_env(stack, service_name, run_id)}
+    print(f"$ opentelemetry-instrument python -m pipeline   (service {service_name!r})")
+    print(f"  {TRACE_FUNCTIONS_ENV}={EPISODE_FUNCTION}\n", flush=True)
+    result = subprocess.run(pipeline_command(instrumented=True), env=env, cwd=REPO_ROOT)
+    if result.returncode != 0:
+        print(f"the pipeline exited with {result.returncode}", file=sys.stderr)
+        return result.returncode
+    jaeger = JaegerClient(stack.jaeger_query_url)
+    traces = episode_traces(jaeger, service_name, since_us)
+    ok = next(t for t in traces if t.roots[0].status_code != "ERROR")
+    failed = [t for t in traces if t.roots[0].status_code == "ERROR"]
+    print(f"\nJaeger has {len(traces)} episode traces for this run; a successful episode:\n")
+    print(render(ok))
+    for trace in failed[:1]:
+        print("\nand the episode that failed, with the error where it happened:\n")
+        print(render(trace))
+    print()
+    shown = [ok.trace_id, *(t.trace_id for t in failed[:1])]
+    print(next_steps(stack.jaeger_query_url, service_name, shown))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--service-name", default=SERVICE_NAME)
+    args = parser.parse_args(argv)
+    return run_demo(ensure_up(), args.service_name, os.environ)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
