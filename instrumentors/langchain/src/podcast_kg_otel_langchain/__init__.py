@@ -1,0 +1,93 @@
+"""
+OpenTelemetry instrumentation for LangChain (``langchain-core``).
+
+It adds one callback handler to every LangChain callback manager, so every chain,
+chat model, text LLM, tool, retriever and agent run becomes a span following the
+GenAI semantic conventions, with parents taken from LangChain's run tree.
+
+Usage
+-----
+
+.. code-block:: python
+
+    from podcast_kg_otel_langchain import LangChainInstrumentor
+
+    LangChainInstrumentor().instrument()  # or tracer_provider=provider
+
+    chain = prompt | model | StrOutputParser()
+    chain.invoke({"topic": "graphs"})  # invoke_workflow RunnableSequence > chat {model}
+
+Under ``opentelemetry-instrument`` it is loaded through the ``podcast_kg_langchain``
+entry point; ``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS=podcast_kg_langchain`` turns it off.
+
+Options (keyword arguments of ``instrument()``, else environment variables)
+---------------------------------------------------------------------------
+
+* ``capture_content`` / ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``: record
+  prompts, completions, tool arguments and results and retrieval queries (default off).
+* ``content_max_length`` / ``PODCAST_KG_OTEL_LANGCHAIN_CONTENT_MAX_LENGTH`` (4096).
+* ``show_all_runs`` / ``PODCAST_KG_OTEL_LANGCHAIN_SHOW_ALL_RUNS``: a span for every run,
+  including plumbing such as prompt templates, parsers and sequences (default off).
+* ``max_open_runs`` / ``PODCAST_KG_OTEL_LANGCHAIN_MAX_OPEN_RUNS`` (10000) and
+  ``run_timeout`` / ``PODCAST_KG_OTEL_LANGCHAIN_RUN_TIMEOUT`` (3600 s): bounds of the
+  run-to-span map; evicted runs end with ``langchain.run.orphaned=true``.
+
+Suppress Instrumentation
+------------------------
+
+Runs started inside ``opentelemetry.instrumentation.utils.suppress_instrumentation()``
+get no span.
+
+API
+---
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
+from opentelemetry.instrumentation.utils import unwrap
+from opentelemetry.trace import get_tracer
+from wrapt import wrap_function_wrapper
+
+from . import config
+from .package import _instruments
+from .version import __version__
+
+__all__ = ["LangChainInstrumentor", "__version__"]
+
+_MODULE = "langchain_core.callbacks.base"
+_TARGET = "BaseCallbackManager.__init__"
+
+
+class LangChainInstrumentor(BaseInstrumentor):
+    """Adds the span-making callback handler to every LangChain callback manager."""
+
+    _handler: Any = None
+
+    def instrumentation_dependencies(self) -> Collection[str]:
+        return _instruments
+
+    def _instrument(self, **kwargs: Any) -> None:
+        # Imported here: loading the entry point must not import LangChain.
+        from .handler import OtelCallbackHandler
+        from .hook import AddHandler
+
+        tracer = get_tracer(__name__, __version__, kwargs.get("tracer_provider"))
+        handler = OtelCallbackHandler(tracer, config.load(kwargs))
+        self._handler = handler
+        wrap_function_wrapper(_MODULE, _TARGET, AddHandler(handler))
+
+    def _uninstrument(self, **kwargs: Any) -> None:
+        import langchain_core.callbacks.base as base
+
+        unwrap(base.BaseCallbackManager, "__init__")
+        handler = self._handler
+        if handler is not None:
+            # Managers built earlier still hold the handler: it stops starting spans
+            # and ends the ones still open.
+            handler.enabled = False
+            handler.end_all()
+            self._handler = None

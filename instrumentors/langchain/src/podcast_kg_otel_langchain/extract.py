@@ -1,0 +1,206 @@
+"""GenAI attributes from what LangChain hands to callbacks.
+
+Model and provider come first from the LangSmith `ls_*` metadata every chat model and LLM
+reports, then from the invocation parameters. Usage, response model and finish reasons
+are read from the generated messages (`usage_metadata`, `response_metadata`), falling
+back to `llm_output` for older integrations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from . import attributes as attr
+
+# LangChain `ls_provider` values -> semconv `gen_ai.provider.name` well-known values.
+_PROVIDERS = {
+    "azure": "azure.ai.openai",
+    "azure_openai": "azure.ai.openai",
+    "azure_ai": "azure.ai.inference",
+    "bedrock": "aws.bedrock",
+    "amazon_bedrock": "aws.bedrock",
+    "bedrock_converse": "aws.bedrock",
+    "google_genai": "gcp.gen_ai",
+    "google_vertexai": "gcp.vertex_ai",
+    "google_anthropic_vertex": "gcp.vertex_ai",
+    "vertexai": "gcp.vertex_ai",
+    "mistralai": "mistral_ai",
+    "mistral": "mistral_ai",
+    "xai": "x_ai",
+    "ibm": "ibm.watsonx.ai",
+    "watsonx": "ibm.watsonx.ai",
+    "moonshot": "moonshot_ai",
+}
+
+_CONVERSATION_KEYS = ("conversation_id", "thread_id", "session_id")
+_FINISH_KEYS = ("finish_reason", "stop_reason", "done_reason")
+
+
+def provider_name(ls_provider: object) -> str | None:
+    if not isinstance(ls_provider, str) or not ls_provider:
+        return None
+    lowered = ls_provider.lower()
+    return _PROVIDERS.get(lowered, lowered)
+
+
+def _number(value: object) -> float | int | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return value
+
+
+def _int(value: object) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value
+
+
+def _strings(value: object) -> list[str] | None:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Sequence) and value and all(isinstance(v, str) for v in value):
+        return list(value)
+    return None
+
+
+def model_name(metadata: Mapping[str, Any], params: Mapping[str, Any]) -> str | None:
+    for value in (
+        metadata.get("ls_model_name"),
+        params.get("model"),
+        params.get("model_name"),
+        params.get("model_id"),
+    ):
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def common(metadata: Mapping[str, Any], attrs: dict[str, Any]) -> None:
+    """Conversation id and LangGraph position, when the metadata carries them."""
+    for key in _CONVERSATION_KEYS:
+        value = metadata.get(key)
+        if isinstance(value, (str, int)) and not isinstance(value, bool):
+            attrs[attr.CONVERSATION_ID] = str(value)
+            break
+    node = metadata.get("langgraph_node")
+    if isinstance(node, str):
+        attrs[attr.LANGGRAPH_NODE] = node
+    step = _int(metadata.get("langgraph_step"))
+    if step is not None:
+        attrs[attr.LANGGRAPH_STEP] = step
+
+
+def request(metadata: Mapping[str, Any], params: Mapping[str, Any], attrs: dict[str, Any]) -> None:
+    """Request parameters (model, sampling settings, streaming) into `attrs`."""
+    provider = provider_name(metadata.get("ls_provider"))
+    if provider:
+        attrs[attr.PROVIDER_NAME] = provider
+    model = model_name(metadata, params)
+    if model:
+        attrs[attr.REQUEST_MODEL] = model
+    numeric = (
+        (attr.REQUEST_TEMPERATURE, metadata.get("ls_temperature", params.get("temperature"))),
+        (attr.REQUEST_TOP_P, params.get("top_p")),
+        (attr.REQUEST_FREQUENCY_PENALTY, params.get("frequency_penalty")),
+        (attr.REQUEST_PRESENCE_PENALTY, params.get("presence_penalty")),
+    )
+    for key, value in numeric:
+        number = _number(value)
+        if number is not None:
+            attrs[key] = number
+    integers = (
+        (
+            attr.REQUEST_MAX_TOKENS,
+            metadata.get("ls_max_tokens")
+            or params.get("max_tokens")
+            or params.get("max_output_tokens")
+            or params.get("max_tokens_to_sample")
+            or params.get("num_predict"),
+        ),
+        (attr.REQUEST_TOP_K, params.get("top_k")),
+        (attr.REQUEST_SEED, params.get("seed")),
+    )
+    for key, value in integers:
+        integer = _int(value)
+        if integer is not None:
+            attrs[key] = integer
+    choices = _int(params.get("n"))
+    if choices is not None and choices != 1:
+        attrs[attr.REQUEST_CHOICE_COUNT] = choices
+    stop = _strings(metadata.get("ls_stop") or params.get("stop"))
+    if stop:
+        attrs[attr.REQUEST_STOP_SEQUENCES] = stop
+    if params.get("stream") is True:
+        attrs[attr.REQUEST_STREAM] = True
+    common(metadata, attrs)
+
+
+def _usage_from_message(usage: Mapping[str, Any], totals: dict[str, int]) -> None:
+    pairs = [
+        (attr.USAGE_INPUT_TOKENS, usage.get("input_tokens")),
+        (attr.USAGE_OUTPUT_TOKENS, usage.get("output_tokens")),
+    ]
+    input_details = usage.get("input_token_details")
+    if isinstance(input_details, Mapping):
+        pairs.append((attr.USAGE_CACHE_READ_INPUT_TOKENS, input_details.get("cache_read")))
+        pairs.append((attr.USAGE_CACHE_CREATION_INPUT_TOKENS, input_details.get("cache_creation")))
+    output_details = usage.get("output_token_details")
+    if isinstance(output_details, Mapping):
+        pairs.append((attr.USAGE_REASONING_OUTPUT_TOKENS, output_details.get("reasoning")))
+    for key, value in pairs:
+        count = _int(value)
+        if count is not None:
+            totals[key] = totals.get(key, 0) + count
+
+
+def _usage_from_llm_output(llm_output: Mapping[str, Any], totals: dict[str, int]) -> None:
+    usage = llm_output.get("token_usage") or llm_output.get("usage")
+    if not isinstance(usage, Mapping):
+        return
+    for key, names in (
+        (attr.USAGE_INPUT_TOKENS, ("prompt_tokens", "input_tokens")),
+        (attr.USAGE_OUTPUT_TOKENS, ("completion_tokens", "output_tokens")),
+    ):
+        for name in names:
+            count = _int(usage.get(name))
+            if count is not None:
+                totals[key] = count
+                break
+
+
+def response(result: Any) -> dict[str, Any]:
+    """Response model, id, finish reasons and token usage of an `LLMResult`."""
+    out: dict[str, Any] = {}
+    totals: dict[str, int] = {}
+    finish_reasons: list[str] = []
+    for generations in getattr(result, "generations", None) or ():
+        for generation in generations:
+            info = getattr(generation, "generation_info", None) or {}
+            message = getattr(generation, "message", None)
+            metadata = getattr(message, "response_metadata", None) or {}
+            for source in (metadata, info):
+                reason = next((source[k] for k in _FINISH_KEYS if source.get(k)), None)
+                if isinstance(reason, str):
+                    finish_reasons.append(reason)
+                    break
+            model = metadata.get("model_name") or metadata.get("model")
+            if isinstance(model, str) and model:
+                out[attr.RESPONSE_MODEL] = model
+            message_id = getattr(message, "id", None)
+            if isinstance(message_id, str) and not message_id.startswith(("lc_run-", "run-")):
+                out[attr.RESPONSE_ID] = message_id
+            usage = getattr(message, "usage_metadata", None)
+            if isinstance(usage, Mapping):
+                _usage_from_message(usage, totals)
+    llm_output = getattr(result, "llm_output", None)
+    if isinstance(llm_output, Mapping):
+        if not totals:
+            _usage_from_llm_output(llm_output, totals)
+        model = llm_output.get("model_name") or llm_output.get("model")
+        if attr.RESPONSE_MODEL not in out and isinstance(model, str) and model:
+            out[attr.RESPONSE_MODEL] = model
+    if finish_reasons:
+        out[attr.RESPONSE_FINISH_REASONS] = finish_reasons
+    out.update(totals)
+    return out

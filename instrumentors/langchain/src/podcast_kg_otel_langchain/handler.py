@@ -1,0 +1,450 @@
+"""The callback handler that turns LangChain runs into spans.
+
+It runs inline (`run_inline = True`): LangChain then calls it in the caller's thread or
+task, even from async code, so attaching a run's span as the current context is seen by
+the step's own work (HTTP requests, database queries). Parents always come from
+LangChain's run tree (`parent_run_id`); only root runs use the ambient context.
+Every callback fails open: an error in here is logged once and never reaches the chain.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+from uuid import UUID
+
+from langchain_core.callbacks import BaseCallbackHandler
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.instrumentation.utils import is_instrumentation_enabled
+from opentelemetry.trace import Span, SpanKind, Tracer
+from podcast_kg_otel_util.failopen import log_once
+
+from . import attributes as attr
+from . import content, extract, outcome
+from .config import Settings
+from .plumbing import is_plumbing
+from .registry import RunEntry, RunRegistry
+from .scope import ContextScope
+
+_logger = logging.getLogger(__name__)
+_EMPTY: Mapping[str, Any] = {}
+
+
+def _fail(where: str) -> None:
+    log_once(
+        _logger,
+        where,
+        f"podcast-kg-otel-langchain: instrumentation error in {where}; "
+        "telemetry for this run may be incomplete, the application is unaffected",
+    )
+
+
+def _serialized_name(serialized: Any, default: str) -> str:
+    if isinstance(serialized, Mapping):
+        name = serialized.get("name")
+        if isinstance(name, str) and name:
+            return name
+        ids = serialized.get("id")
+        if isinstance(ids, list) and ids and isinstance(ids[-1], str):
+            return ids[-1]
+    return default
+
+
+def _is_agent(name: str, metadata: Mapping[str, Any]) -> bool:
+    return "agent" in name.lower() or isinstance(metadata.get("agent_name"), str)
+
+
+class OtelCallbackHandler(BaseCallbackHandler):
+    """Spans for chains, chat models, text LLMs, tools, retrievers and agents."""
+
+    run_inline = True
+    raise_error = False
+    ignore_custom_event = True
+
+    def __init__(self, tracer: Tracer, settings: Settings) -> None:
+        super().__init__()
+        self.enabled = True
+        self._tracer = tracer
+        self._settings = settings
+        self._capture = settings.capture_content
+        self._limit = settings.content_max_length
+        self._show_all = settings.show_all_runs
+        self._scope = ContextScope()
+        self._runs = RunRegistry(settings.max_open_runs, settings.run_timeout_s, self._orphan)
+
+    # ---- run bookkeeping ------------------------------------------------------------
+
+    def _parent(self, parent_run_id: UUID | None) -> tuple[RunEntry | None, Context]:
+        parent = self._runs.get(parent_run_id) if parent_run_id is not None else None
+        if parent is None:
+            return None, self._scope.ambient()
+        return parent, parent.child_ctx
+
+    def _open(
+        self,
+        run_id: UUID,
+        parent_run_id: UUID | None,
+        name: str,
+        span_name: str | None,
+        kind: SpanKind,
+        attrs: dict[str, Any] | None,
+    ) -> RunEntry:
+        """Register a run; with `span_name` None the run is folded (no span)."""
+        parent, parent_ctx = self._parent(parent_run_id)
+        if span_name is None:
+            entry = RunEntry(run_id, name, None, parent, parent_ctx, parent_ctx, None)
+        else:
+            attrs[attr.RUN_ID] = str(run_id)  # type: ignore[index]
+            span = self._tracer.start_span(span_name, parent_ctx, kind, attrs)
+            child_ctx = trace.set_span_in_context(span, parent_ctx)
+            token = self._scope.attach(child_ctx)
+            entry = RunEntry(run_id, name, span, parent, parent_ctx, child_ctx, token)
+        self._runs.add(entry)
+        return entry
+
+    def _close(
+        self,
+        run_id: UUID,
+        finish: Callable[[Span, RunEntry], None] | None = None,
+    ) -> None:
+        entry = self._runs.pop(run_id)
+        if entry is None:
+            return
+        span = entry.span
+        if span is None:
+            return
+        try:
+            if finish is not None and span.is_recording():
+                finish(span, entry)
+        finally:
+            self._scope.release(span, entry.parent_ctx, entry.token)
+            span.end()
+
+    def _orphan(self, entry: RunEntry) -> None:
+        span = entry.span
+        if span is None:
+            return
+        span.set_attribute(attr.RUN_ORPHANED, True)
+        self._scope.release(span, entry.parent_ctx, entry.token)
+        span.end()
+
+    def _error(self, error: BaseException, run_id: UUID, result: Any = None) -> None:
+        def finish(span: Span, _entry: RunEntry) -> None:
+            if result is not None:
+                span.set_attributes(extract.response(result))
+            outcome.apply(span, error)
+
+        self._close(run_id, finish)
+
+    def _starting(self) -> bool:
+        return self.enabled and is_instrumentation_enabled()
+
+    def end_all(self) -> None:
+        """End every open span as orphaned (used when uninstrumenting)."""
+        for entry in self._runs.drain():
+            self._orphan(entry)
+
+    # ---- chains and agents ----------------------------------------------------------
+
+    def on_chain_start(
+        self,
+        serialized: dict[str, Any] | None,
+        inputs: Any,
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        try:
+            if not self._starting():
+                return
+            name = kwargs.get("name") or _serialized_name(serialized, "chain")
+            metadata = metadata or _EMPTY
+            is_root = parent_run_id is None or self._runs.get(parent_run_id) is None
+            agent = _is_agent(name, metadata)
+            folded = not (is_root or agent or self._show_all) and is_plumbing(
+                name, kwargs.get("run_type"), tags
+            )
+            if folded:
+                self._open(run_id, parent_run_id, name, None, SpanKind.INTERNAL, None)
+                return
+            attrs: dict[str, Any] = {attr.RUN_TYPE: kwargs.get("run_type") or "chain"}
+            if agent:
+                agent_name = metadata.get("agent_name")
+                agent_name = agent_name if isinstance(agent_name, str) else name
+                attrs[attr.OPERATION_NAME] = attr.OP_INVOKE_AGENT
+                attrs[attr.AGENT_NAME] = agent_name
+                span_name = f"{attr.OP_INVOKE_AGENT} {agent_name}"
+            elif is_root:
+                attrs[attr.OPERATION_NAME] = attr.OP_INVOKE_WORKFLOW
+                attrs[attr.WORKFLOW_NAME] = name
+                span_name = f"{attr.OP_INVOKE_WORKFLOW} {name}"
+            else:
+                span_name = name
+            extract.common(metadata, attrs)
+            entry = self._open(run_id, parent_run_id, name, span_name, SpanKind.INTERNAL, attrs)
+            entry.is_agent = agent
+        except Exception:  # fail open
+            _fail("on_chain_start")
+
+    def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
+        try:
+            self._close(run_id, _end_chain)
+        except Exception:  # fail open
+            _fail("on_chain_end")
+
+    def on_chain_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        try:
+            self._error(error, run_id)
+        except Exception:  # fail open
+            _fail("on_chain_error")
+
+    def on_agent_action(self, action: Any, *, run_id: UUID, **kwargs: Any) -> None:
+        try:
+            entry = self._runs.get(run_id)
+            if entry is None or entry.span is None or entry.is_agent:
+                return
+            entry.is_agent = True
+            entry.span.update_name(f"{attr.OP_INVOKE_AGENT} {entry.name}")
+            entry.span.set_attribute(attr.OPERATION_NAME, attr.OP_INVOKE_AGENT)
+            entry.span.set_attribute(attr.AGENT_NAME, entry.name)
+        except Exception:  # fail open
+            _fail("on_agent_action")
+
+    def on_interrupt(self, *args: Any, **kwargs: Any) -> None:
+        self._graph_event(attr.EVENT_INTERRUPT, kwargs)
+
+    def on_resume(self, *args: Any, **kwargs: Any) -> None:
+        self._graph_event(attr.EVENT_RESUME, kwargs)
+
+    def _graph_event(self, event: str, kwargs: Mapping[str, Any]) -> None:
+        try:
+            entry = self._runs.get(kwargs.get("run_id"))
+            if entry is not None and entry.span is not None:
+                entry.span.add_event(event)
+        except Exception:  # fail open
+            _fail(event)
+
+    # ---- chat models and text LLMs --------------------------------------------------
+
+    def _start_model(
+        self,
+        operation: str,
+        serialized: Any,
+        run_id: UUID,
+        parent_run_id: UUID | None,
+        metadata: Mapping[str, Any] | None,
+        kwargs: Mapping[str, Any],
+    ) -> RunEntry:
+        metadata = metadata or _EMPTY
+        params = kwargs.get("invocation_params") or _EMPTY
+        attrs: dict[str, Any] = {attr.OPERATION_NAME: operation, attr.RUN_TYPE: "llm"}
+        extract.request(metadata, params, attrs)
+        model = attrs.get(attr.REQUEST_MODEL)
+        span_name = f"{operation} {model}" if model else operation
+        name = kwargs.get("name") or _serialized_name(serialized, operation)
+        return self._open(run_id, parent_run_id, name, span_name, SpanKind.CLIENT, attrs)
+
+    def on_chat_model_start(
+        self,
+        serialized: dict[str, Any],
+        messages: list[list[Any]],
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        try:
+            if not self._starting():
+                return
+            entry = self._start_model(
+                attr.OP_CHAT, serialized, run_id, parent_run_id, metadata, kwargs
+            )
+            if self._capture and entry.span is not None:
+                entry.span.set_attribute(
+                    attr.INPUT_MESSAGES, content.input_messages(messages, self._limit)
+                )
+        except Exception:  # fail open
+            _fail("on_chat_model_start")
+
+    def on_llm_start(
+        self,
+        serialized: dict[str, Any],
+        prompts: list[str],
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        try:
+            if not self._starting():
+                return
+            entry = self._start_model(
+                attr.OP_TEXT_COMPLETION, serialized, run_id, parent_run_id, metadata, kwargs
+            )
+            if self._capture and entry.span is not None:
+                entry.span.set_attribute(
+                    attr.INPUT_MESSAGES, content.input_prompts(prompts, self._limit)
+                )
+        except Exception:  # fail open
+            _fail("on_llm_start")
+
+    def on_llm_new_token(self, token: str, *, run_id: UUID, **kwargs: Any) -> None:
+        try:
+            entry = self._runs.get(run_id)
+            if entry is None or entry.first_chunk_seen or entry.span is None:
+                return
+            entry.first_chunk_seen = True
+            entry.span.set_attributes(
+                {
+                    attr.RESPONSE_TIME_TO_FIRST_CHUNK: time.monotonic() - entry.started,
+                    attr.REQUEST_STREAM: True,
+                }
+            )
+        except Exception:  # fail open
+            _fail("on_llm_new_token")
+
+    def on_llm_end(self, response: Any, *, run_id: UUID, **kwargs: Any) -> None:
+        capture, limit = self._capture, self._limit
+
+        def finish(span: Span, _entry: RunEntry) -> None:
+            span.set_attributes(extract.response(response))
+            if capture:
+                span.set_attribute(attr.OUTPUT_MESSAGES, content.output_messages(response, limit))
+
+        try:
+            self._close(run_id, finish)
+        except Exception:  # fail open
+            _fail("on_llm_end")
+
+    def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        try:
+            self._error(error, run_id, kwargs.get("response"))
+        except Exception:  # fail open
+            _fail("on_llm_error")
+
+    # ---- tools ------------------------------------------------------------------------
+
+    def on_tool_start(
+        self,
+        serialized: dict[str, Any] | None,
+        input_str: str,
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        try:
+            if not self._starting():
+                return
+            name = kwargs.get("name") or _serialized_name(serialized, "tool")
+            attrs: dict[str, Any] = {
+                attr.OPERATION_NAME: attr.OP_EXECUTE_TOOL,
+                attr.RUN_TYPE: "tool",
+                attr.TOOL_NAME: name,
+                attr.TOOL_TYPE: "function",
+            }
+            call_id = kwargs.get("tool_call_id")
+            if isinstance(call_id, str) and call_id:
+                attrs[attr.TOOL_CALL_ID] = call_id
+            description = serialized.get("description") if serialized else None
+            if isinstance(description, str) and description:
+                attrs[attr.TOOL_DESCRIPTION] = content.capped(description, self._limit)
+            if self._capture:
+                attrs[attr.TOOL_CALL_ARGUMENTS] = content.capped(input_str, self._limit)
+            extract.common(metadata or _EMPTY, attrs)
+            span_name = f"{attr.OP_EXECUTE_TOOL} {name}"
+            self._open(run_id, parent_run_id, name, span_name, SpanKind.INTERNAL, attrs)
+        except Exception:  # fail open
+            _fail("on_tool_start")
+
+    def on_tool_end(self, output: Any, *, run_id: UUID, **kwargs: Any) -> None:
+        capture, limit = self._capture, self._limit
+
+        def finish(span: Span, _entry: RunEntry) -> None:
+            if capture:
+                span.set_attribute(attr.TOOL_CALL_RESULT, content.tool_result(output, limit))
+
+        try:
+            self._close(run_id, finish)
+        except Exception:  # fail open
+            _fail("on_tool_end")
+
+    def on_tool_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        try:
+            self._error(error, run_id)
+        except Exception:  # fail open
+            _fail("on_tool_error")
+
+    # ---- retrievers -------------------------------------------------------------------
+
+    def on_retriever_start(
+        self,
+        serialized: dict[str, Any] | None,
+        query: str,
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        try:
+            if not self._starting():
+                return
+            metadata = metadata or _EMPTY
+            name = kwargs.get("name") or _serialized_name(serialized, "retriever")
+            attrs: dict[str, Any] = {
+                attr.OPERATION_NAME: attr.OP_RETRIEVAL,
+                attr.RUN_TYPE: "retriever",
+            }
+            provider = extract.provider_name(metadata.get("ls_vector_store_provider"))
+            if provider:
+                attrs[attr.PROVIDER_NAME] = provider
+            embedding_model = metadata.get("ls_embedding_model")
+            if isinstance(embedding_model, str) and embedding_model:
+                attrs[attr.REQUEST_MODEL] = embedding_model
+            if self._capture:
+                attrs[attr.RETRIEVAL_QUERY_TEXT] = content.capped(query, self._limit)
+            extract.common(metadata, attrs)
+            span_name = f"{attr.OP_RETRIEVAL} {name}"
+            self._open(run_id, parent_run_id, name, span_name, SpanKind.CLIENT, attrs)
+        except Exception:  # fail open
+            _fail("on_retriever_start")
+
+    def on_retriever_end(self, documents: Sequence[Any], *, run_id: UUID, **kwargs: Any) -> None:
+        capture, limit = self._capture, self._limit
+
+        def finish(span: Span, _entry: RunEntry) -> None:
+            span.set_attribute(attr.RETRIEVAL_DOCUMENTS_COUNT, len(documents))
+            if capture:
+                span.set_attribute(attr.RETRIEVAL_DOCUMENTS, content.document_ids(documents, limit))
+
+        try:
+            self._close(run_id, finish)
+        except Exception:  # fail open
+            _fail("on_retriever_end")
+
+    def on_retriever_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        try:
+            self._error(error, run_id)
+        except Exception:  # fail open
+            _fail("on_retriever_error")
+
+
+def _end_chain(span: Span, entry: RunEntry) -> None:
+    # A chain that ends while its steps still run was stopped early by its consumer
+    # (a stream abandoned mid-way): that is a cancellation, not a success or an error.
+    if entry.open_children > 0:
+        span.set_attribute(attr.RUN_CANCELLED, True)
