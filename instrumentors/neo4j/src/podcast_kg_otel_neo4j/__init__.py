@@ -1,0 +1,127 @@
+"""OpenTelemetry instrumentation for the official neo4j Python driver (5.x and 6.x).
+
+One CLIENT span per logical query on every driver API, sync and async, following the
+stable database semantic conventions (``db.system.name=neo4j``). Private by default:
+parameters are recorded only for keys you allowlist, records never.
+
+Usage
+-----
+
+.. code-block:: python
+
+    import neo4j
+    from podcast_kg_otel_neo4j import Neo4jInstrumentor
+
+    Neo4jInstrumentor().instrument(
+        tracer_provider=provider,            # optional, default: the global provider
+        query_text="on",                     # on | sanitized | raw | off
+        query_text_max_length=2048,
+        capture_parameters=["episode_id"],   # allowlist of parameter names
+    )
+    driver = neo4j.GraphDatabase.driver(uri, auth=auth)
+    driver.execute_query("MATCH (e:Episode {id: $episode_id}) RETURN e", episode_id=7)
+
+Under ``opentelemetry-instrument`` the entry point ``podcast_kg_neo4j`` loads it;
+``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS=podcast_kg_neo4j`` turns it off.
+
+Suppress Instrumentation
+------------------------
+
+.. code-block:: python
+
+    from opentelemetry.instrumentation.utils import suppress_instrumentation
+
+    with suppress_instrumentation():
+        session.run("RETURN 1")  # no span
+
+API
+---
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Collection
+from typing import Any
+
+from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
+from opentelemetry.instrumentation.utils import unwrap
+from opentelemetry.trace import get_tracer
+from wrapt import wrap_function_wrapper
+
+from podcast_kg_otel_neo4j import config
+from podcast_kg_otel_neo4j.package import _instruments
+from podcast_kg_otel_neo4j.version import __version__
+from podcast_kg_otel_neo4j.wrappers import Wrappers
+
+__all__ = ["Neo4jInstrumentor"]
+
+_SESSION = "neo4j._{flavour}.work.session"
+_TRANSACTION = "neo4j._{flavour}.work.transaction"
+_DRIVER = "neo4j._{flavour}.driver"
+# Response moved between 5.x and 6.x; the first module that has it is patched.
+_RESPONSE = ("neo4j._{flavour}.io._bolt._common", "neo4j._{flavour}.io._common")
+_MANAGED_METHODS = ("execute_read", "execute_write", "read_transaction", "write_transaction")
+
+
+class Neo4jInstrumentor(BaseInstrumentor):
+    """Instrumentor for ``neo4j`` (Driver, Session, Transaction; sync and async)."""
+
+    _patched: list[tuple[Any, str]]
+
+    def instrumentation_dependencies(self) -> Collection[str]:
+        return _instruments
+
+    def _instrument(self, **kwargs: Any) -> None:
+        tracer = get_tracer(
+            __name__,
+            __version__,
+            kwargs.get("tracer_provider"),
+            schema_url="https://opentelemetry.io/schemas/1.37.0",
+        )
+        settings = config.load(kwargs)
+        self._patched = []
+        for flavour, prefix in (("sync", ""), ("async", "Async")):
+            transaction = importlib.import_module(_TRANSACTION.format(flavour=flavour))
+            wrappers = Wrappers(
+                tracer, settings, getattr(transaction, f"{prefix}ManagedTransaction")
+            )
+            is_async = flavour == "async"
+            run = wrappers.async_session_run if is_async else wrappers.session_run
+            tx_run = wrappers.async_tx_run if is_async else wrappers.tx_run
+            query = wrappers.async_execute_query if is_async else wrappers.execute_query
+            managed = wrappers.async_managed if is_async else wrappers.managed
+            tx_end = wrappers.async_tx_end if is_async else wrappers.tx_end
+            failure = wrappers.async_response_failure if is_async else wrappers.response_failure
+            session = _SESSION.format(flavour=flavour)
+            driver = _DRIVER.format(flavour=flavour)
+            self._patch(driver, f"{prefix}Driver", "execute_query", query)
+            self._patch(session, f"{prefix}Session", "run", run)
+            for method in _MANAGED_METHODS:
+                self._patch(session, f"{prefix}Session", method, managed(method))
+            self._patch(transaction.__name__, f"{prefix}TransactionBase", "run", tx_run)
+            self._patch(transaction.__name__, f"{prefix}Transaction", "_commit", tx_end("COMMIT"))
+            self._patch(
+                transaction.__name__, f"{prefix}Transaction", "_rollback", tx_end("ROLLBACK")
+            )
+            for module in _RESPONSE:
+                if self._patch(module.format(flavour=flavour), "Response", "on_failure", failure):
+                    break
+
+    def _patch(self, module_name: str, class_name: str, method: str, wrapper: Any) -> bool:
+        """Wrap `class_name.method` when the installed driver has it."""
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            return False
+        owner = getattr(module, class_name, None)
+        if owner is None or not hasattr(owner, method):
+            return False
+        wrap_function_wrapper(module, f"{class_name}.{method}", wrapper)
+        self._patched.append((owner, method))
+        return True
+
+    def _uninstrument(self, **kwargs: Any) -> None:
+        for owner, method in reversed(getattr(self, "_patched", [])):
+            unwrap(owner, method)
+        self._patched = []

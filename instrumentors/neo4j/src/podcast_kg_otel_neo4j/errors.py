@@ -1,0 +1,67 @@
+"""Errors as semconv attributes: the Neo4j code for server errors, the class otherwise.
+
+Server messages can quote data (a constraint violation names the duplicate value),
+so they never reach the span: the status description and the exception event carry
+the Neo4j code instead of the message.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Mapping
+from typing import Any
+
+from opentelemetry.trace import Span, Status, StatusCode
+from podcast_kg_otel_util.errors import error_type
+
+from podcast_kg_otel_neo4j import attributes as attr
+
+_UNKNOWN_GQL_STATUS = "50N42"  # the driver's polyfill for servers without GQL errors
+
+
+def _gql(span: Span, status: Any, classification: Any) -> None:
+    if isinstance(status, str) and status and status != _UNKNOWN_GQL_STATUS:
+        span.set_attribute(attr.NEO4J_GQL_STATUS, status)
+    name = getattr(classification, "name", classification)
+    if isinstance(name, str) and name and name != "UNKNOWN":
+        span.set_attribute(attr.NEO4J_GQL_CLASSIFICATION, name)
+
+
+def record_exception(span: Span, exc: BaseException) -> str:
+    """Mark `span` failed by `exc` (once); returns the error.type used."""
+    code = getattr(exc, "code", None)
+    kind = error_type(exc)
+    if isinstance(code, str) and code:
+        etype = code
+        message = f"{type(exc).__name__}: {code}"
+        span.set_attribute(attr.DB_RESPONSE_STATUS_CODE, code)
+        stack = "".join(traceback.format_tb(exc.__traceback__)) + f"{kind}: {code}\n"
+        span.record_exception(exc, {"exception.message": code, "exception.stacktrace": stack})
+    else:
+        etype = kind
+        message = f"{type(exc).__name__}: {exc}"
+        span.record_exception(exc)
+    span.set_attribute(attr.ERROR_TYPE, etype)
+    _gql(span, getattr(exc, "gql_status", None), getattr(exc, "gql_classification", None))
+    retryable = getattr(exc, "is_retryable", None)
+    if callable(retryable):
+        span.set_attribute(attr.NEO4J_ERROR_RETRYABLE, bool(retryable()))
+    span.set_status(Status(StatusCode.ERROR, message))
+    return etype
+
+
+def failure_code(metadata: Mapping[str, Any]) -> str | None:
+    """The classic Neo4j code of a Bolt FAILURE message."""
+    code = metadata.get("neo4j_code") or metadata.get("code")
+    return code if isinstance(code, str) else None
+
+
+def record_failure(span: Span, metadata: Mapping[str, Any]) -> None:
+    """Mark `span` failed from a Bolt FAILURE seen while streaming (no exception yet)."""
+    code = failure_code(metadata) or "_OTHER"
+    span.set_attribute(attr.DB_RESPONSE_STATUS_CODE, code)
+    span.set_attribute(attr.ERROR_TYPE, code)
+    diagnostic = metadata.get("diagnostic_record")
+    classification = diagnostic.get("_classification") if isinstance(diagnostic, Mapping) else None
+    _gql(span, metadata.get("gql_status"), classification)
+    span.set_status(Status(StatusCode.ERROR, code))

@@ -1,0 +1,71 @@
+"""Span name and start attributes of one query (all there at span creation, for samplers)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from podcast_kg_otel_util.content import truncate
+
+from podcast_kg_otel_neo4j import attributes as attr
+from podcast_kg_otel_neo4j.config import PARAMETER_VALUE_MAX_LENGTH, Settings
+from podcast_kg_otel_neo4j.cypher import analyse
+
+_ACCESS_MODES = {"r": "READ", "w": "WRITE", "READ": "READ", "WRITE": "WRITE"}
+
+
+def access_mode(value: Any) -> str | None:
+    """READ/WRITE from a session access mode or a RoutingControl."""
+    return _ACCESS_MODES.get(getattr(value, "value", value))
+
+
+def query_text(query: Any) -> str:
+    text = getattr(query, "text", query)  # neo4j.Query or str
+    return text if isinstance(text, str) else str(text)
+
+
+def start_attributes(
+    settings: Settings,
+    query: Any,
+    parameters: Mapping[str, Any] | None,
+    database: str | None,
+    mode: str | None,
+    tx_type: str,
+    address: Any,
+) -> tuple[str, dict[str, Any]]:
+    """(span name, attributes) for a query about to run."""
+    analysis = analyse(query_text(query))
+    attributes: dict[str, Any] = {
+        attr.DB_SYSTEM_NAME: attr.DB_SYSTEM_NEO4J,
+        attr.NEO4J_TRANSACTION_TYPE: tx_type,
+    }
+    if analysis.summary:
+        attributes[attr.DB_QUERY_SUMMARY] = analysis.summary
+    if settings.query_text != "off":
+        if settings.query_text == "raw" or (settings.query_text == "on" and parameters):
+            text = analysis.text
+        else:
+            text = analysis.sanitized
+        attributes[attr.DB_QUERY_TEXT] = truncate(text, settings.query_text_max_length)
+    if analysis.procedure:
+        attributes[attr.DB_STORED_PROCEDURE_NAME] = analysis.procedure
+    if database:
+        attributes[attr.DB_NAMESPACE] = database
+    if mode:
+        attributes[attr.NEO4J_ACCESS_MODE] = mode
+    if address:
+        attributes[attr.SERVER_ADDRESS] = str(address[0])
+        attributes[attr.SERVER_PORT] = int(address[1])
+    if settings.capture_parameters and parameters:
+        for key in settings.capture_parameters.intersection(parameters):
+            value = truncate(str(parameters[key]), PARAMETER_VALUE_MAX_LENGTH)
+            attributes[attr.DB_QUERY_PARAMETER_PREFIX + key] = value
+    name = analysis.summary or (database or attr.DB_SYSTEM_NEO4J)
+    return name, attributes
+
+
+def merged_parameters(parameters: Any, extra: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The driver's own rule: keyword parameters win over the parameters dict."""
+    if extra:
+        return {**(parameters or {}), **extra}
+    return parameters if isinstance(parameters, Mapping) else None

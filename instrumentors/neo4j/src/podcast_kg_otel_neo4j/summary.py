@@ -1,0 +1,107 @@
+"""Span attributes and events from the Bolt summary metadata of a finished result.
+
+Reads the raw metadata the driver keeps on the Result (`type`, `t_first`, `t_last`,
+`db`, `stats`, `notifications`/`statuses`, `server`) rather than building a
+ResultSummary, so the user's own summary object is untouched. Records are never read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from opentelemetry.trace import Span
+from podcast_kg_otel_util.content import truncate
+
+from podcast_kg_otel_neo4j import attributes as attr
+
+DESCRIPTION_MAX_LENGTH = 512
+# GQLSTATUS classes that mean success or "no data": not worth an event.
+_QUIET_GQL_CLASSES = ("00", "02")
+
+
+def apply(span: Span, metadata: Mapping[str, Any], namespace_known: bool) -> None:
+    """Set everything the summary metadata tells us on a recording span."""
+    server = metadata.get("server")
+    if server is not None:
+        peer = getattr(server, "address", None)
+        if peer:
+            span.set_attribute(attr.NETWORK_PEER_ADDRESS, str(peer[0]))
+            span.set_attribute(attr.NETWORK_PEER_PORT, int(peer[1]))
+        version = getattr(server, "protocol_version", None)
+        if version:
+            span.set_attribute(attr.NETWORK_PROTOCOL_NAME, attr.PROTOCOL_BOLT)
+            span.set_attribute(attr.NETWORK_PROTOCOL_VERSION, ".".join(map(str, version)))
+        agent = getattr(server, "agent", None)
+        if agent:
+            span.set_attribute(attr.NEO4J_SERVER_AGENT, str(agent))
+    database = metadata.get("db")
+    if not namespace_known and isinstance(database, str) and database:
+        span.set_attribute(attr.DB_NAMESPACE, database)
+    query_type = metadata.get("type")
+    if isinstance(query_type, str):
+        span.set_attribute(attr.NEO4J_QUERY_TYPE, query_type)
+    available = metadata.get("t_first")
+    if isinstance(available, int):
+        span.set_attribute(attr.NEO4J_RESULT_AVAILABLE_AFTER, available)
+    consumed = metadata.get("t_last")
+    if isinstance(consumed, int):
+        span.set_attribute(attr.NEO4J_RESULT_CONSUMED_AFTER, consumed)
+    stats = metadata.get("stats")
+    if isinstance(stats, Mapping):
+        for key, value in stats.items():
+            if isinstance(value, int) and not isinstance(value, bool) and value:
+                span.set_attribute(attr.NEO4J_COUNTERS_PREFIX + key.replace("-", "_"), value)
+    statuses = metadata.get("statuses")
+    if isinstance(statuses, list):
+        for status in statuses:
+            if isinstance(status, Mapping):
+                _status_event(span, status)
+    else:
+        for notification in metadata.get("notifications") or ():
+            if isinstance(notification, Mapping):
+                _notification_event(span, notification)
+
+
+def _position(event: dict[str, Any], position: Any) -> None:
+    if isinstance(position, Mapping):
+        for key, name in (
+            ("line", attr.NOTIFICATION_POSITION_LINE),
+            ("column", attr.NOTIFICATION_POSITION_COLUMN),
+        ):
+            if isinstance(position.get(key), int):
+                event[name] = position[key]
+
+
+def _put(event: dict[str, Any], name: str, value: Any) -> None:
+    if isinstance(value, str) and value:
+        event[name] = truncate(value, DESCRIPTION_MAX_LENGTH)
+
+
+def _status_event(span: Span, status: Mapping[str, Any]) -> None:
+    """A GQL status object (Bolt 5.6+); success and no-data statuses are skipped."""
+    gql_status = status.get("gql_status")
+    if not isinstance(gql_status, str) or gql_status[:2] in _QUIET_GQL_CLASSES:
+        return
+    event: dict[str, Any] = {attr.NEO4J_GQL_STATUS: gql_status}
+    diagnostic = status.get("diagnostic_record")
+    diagnostic = diagnostic if isinstance(diagnostic, Mapping) else {}
+    _put(event, attr.NOTIFICATION_CODE, status.get("neo4j_code"))
+    _put(event, attr.NOTIFICATION_SEVERITY, diagnostic.get("_severity"))
+    _put(event, attr.NOTIFICATION_CATEGORY, diagnostic.get("_classification"))
+    _put(event, attr.NOTIFICATION_TITLE, status.get("title"))
+    _put(event, attr.NOTIFICATION_DESCRIPTION, status.get("status_description"))
+    _position(event, diagnostic.get("_position"))
+    span.add_event(attr.EVENT_NOTIFICATION, event)
+
+
+def _notification_event(span: Span, notification: Mapping[str, Any]) -> None:
+    """A classic notification (Bolt before 5.6)."""
+    event: dict[str, Any] = {}
+    _put(event, attr.NOTIFICATION_CODE, notification.get("code"))
+    _put(event, attr.NOTIFICATION_SEVERITY, notification.get("severity"))
+    _put(event, attr.NOTIFICATION_CATEGORY, notification.get("category"))
+    _put(event, attr.NOTIFICATION_TITLE, notification.get("title"))
+    _put(event, attr.NOTIFICATION_DESCRIPTION, notification.get("description"))
+    _position(event, notification.get("position"))
+    span.add_event(attr.EVENT_NOTIFICATION, event)
