@@ -1,0 +1,82 @@
+"""podcast-kg-otel: an OpenTelemetry distribution for Python pipelines, and the tracing
+guide's Python API.
+
+Zero-code: ``opentelemetry-instrument python -m app``. In code::
+
+    from podcast_kg_otel import init_tracing, trace_method, create_span
+
+    init_tracing(service_name="podcast-kg-pipeline")
+
+    @trace_method()
+    def process(episode): ...
+
+Names are imported lazily, so the distro's start-up (and this package's ``.pth`` hook) does
+not pay for the API modules.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from podcast_kg_otel.version import __version__
+
+if TYPE_CHECKING:
+    from podcast_kg_otel.config import TracingConfig
+    from podcast_kg_otel.decorators import (
+        trace_async,
+        trace_database,
+        trace_method,
+        trace_provider_call,
+    )
+    from podcast_kg_otel.initialization import init_tracing
+    from podcast_kg_otel.instrumentation import instrument_all
+    from podcast_kg_otel.propagation import extract_context, inject_context
+    from podcast_kg_otel.spans import (
+        add_span_attributes,
+        create_span,
+        get_tracer,
+        trace_business_operation,
+    )
+
+_EXPORTS = {
+    "TracingConfig": "podcast_kg_otel.config",
+    "init_tracing": "podcast_kg_otel.initialization",
+    "get_tracer": "podcast_kg_otel.spans",
+    "create_span": "podcast_kg_otel.spans",
+    "add_span_attributes": "podcast_kg_otel.spans",
+    "trace_business_operation": "podcast_kg_otel.spans",
+    "trace_method": "podcast_kg_otel.decorators",
+    "trace_async": "podcast_kg_otel.decorators",
+    "trace_database": "podcast_kg_otel.decorators",
+    "trace_provider_call": "podcast_kg_otel.decorators",
+    "inject_context": "podcast_kg_otel.propagation",
+    "extract_context": "podcast_kg_otel.propagation",
+    "instrument_all": "podcast_kg_otel.instrumentation",
+}
+
+__all__ = [
+    "TracingConfig",
+    "__version__",
+    "add_span_attributes",
+    "create_span",
+    "extract_context",
+    "get_tracer",
+    "init_tracing",
+    "inject_context",
+    "instrument_all",
+    "trace_async",
+    "trace_business_operation",
+    "trace_database",
+    "trace_method",
+    "trace_provider_call",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

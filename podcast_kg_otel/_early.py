@@ -1,0 +1,57 @@
+"""Start-up hook run by ``podcast_kg_otel.pth`` in every interpreter of the environment,
+before ``sitecustomize`` and before ``opentelemetry.propagate`` is imported.
+
+It does two cheap things, and nothing at all unless the environment asks for it:
+
+* in a process that upstream auto-instrumentation will initialise (its ``sitecustomize``
+  directory is on ``PYTHONPATH``), it makes ``podcast_kg_otel`` the default distro and
+  configurator, so ours is selected even when other distros are installed; explicit
+  ``OTEL_PYTHON_DISTRO`` / ``OTEL_PYTHON_CONFIGURATOR`` values are left alone;
+* when ``OTEL_PROPAGATORS`` names a propagator that is not installed, it warns once and
+  rewrites the variable to the valid names: upstream raises at import time there, which
+  kills the ``opentelemetry-instrument`` launcher before the application even starts.
+"""
+
+import os
+
+_NAME = "podcast_kg_otel"
+_AUTO_DIR = os.path.join("opentelemetry", "instrumentation", "auto_instrumentation")
+_BUILTIN_PROPAGATORS = {"tracecontext", "baggage", "none"}
+
+
+def _select_distro() -> None:
+    paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    if not any(path.rstrip(os.sep).endswith(_AUTO_DIR) for path in paths):
+        return
+    if os.environ.setdefault("OTEL_PYTHON_DISTRO", _NAME) == _NAME:
+        os.environ.setdefault("OTEL_PYTHON_CONFIGURATOR", _NAME)
+
+
+def _sanitize_propagators() -> None:
+    raw = os.environ.get("OTEL_PROPAGATORS")
+    if not raw:
+        return
+    names = [name.strip() for name in raw.split(",") if name.strip()]
+    if all(name.lower() in _BUILTIN_PROPAGATORS for name in names):
+        return
+    from podcast_kg_otel_util.env import report_bad_value, strict_mode
+
+    from podcast_kg_otel import components
+    from podcast_kg_otel.config import DEFAULT_PROPAGATORS
+
+    known = components.installed(components.PROPAGATOR_GROUP)
+    valid = [name for name in names if name in known]
+    if len(valid) == len(names) or strict_mode():
+        return  # strict mode: leave it, so start-up fails loudly
+    used = ",".join(valid or DEFAULT_PROPAGATORS)
+    report_bad_value("OTEL_PROPAGATORS", raw, used, "unknown propagator name")
+    os.environ["OTEL_PROPAGATORS"] = used
+
+
+def run() -> None:
+    """Called from the .pth file; never raises into interpreter start-up."""
+    try:
+        _select_distro()
+        _sanitize_propagators()
+    except Exception:
+        pass

@@ -1,0 +1,192 @@
+"""The SDK set-up: one TracerProvider with our resource, sampler and export pipeline.
+
+Each part is built by a small function (sampler, exporters, span processor, provider) so it
+can be replaced on its own. Bad settings were already resolved by `TracingConfig`; a
+component that still fails to build is skipped with one warning, never taking the rest down.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.sdk._configuration import (
+    _BaseConfigurator,
+    _import_exporters,
+    _init_logging,
+    _init_metrics,
+)
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import SpanLimits, TracerProvider
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    SimpleSpanProcessor,
+    SpanExporter,
+    SpanProcessor,
+)
+from opentelemetry.sdk.trace.sampling import ParentBased, Sampler, TraceIdRatioBased
+from podcast_kg_otel_util.env import ConfigurationError
+from podcast_kg_otel_util.failopen import log_once
+
+from podcast_kg_otel import components
+from podcast_kg_otel.config import (
+    DEFAULT_SAMPLER,
+    GRPC_PROTOCOL,
+    HTTP_PROTOCOL,
+    OTLP_EXPORTER,
+    TracingConfig,
+    current_config,
+)
+from podcast_kg_otel.propagation import install_propagators
+from podcast_kg_otel.resource import build_resource
+
+_logger = logging.getLogger(__name__)
+_OTLP_BY_PROTOCOL = {HTTP_PROTOCOL: "otlp_proto_http", GRPC_PROTOCOL: "otlp_proto_grpc"}
+
+
+class PodcastKgOtelConfigurator(_BaseConfigurator):
+    """The ``opentelemetry_configurator`` entry point ``podcast_kg_otel``."""
+
+    def _configure(self, **kwargs: Any) -> None:
+        configure_sdk(load_config())
+
+
+def load_config() -> TracingConfig:
+    """The process configuration; in strict mode a bad value stops start-up."""
+    try:
+        return current_config()
+    except ConfigurationError as error:
+        raise SystemExit(f"podcast-kg-otel (PODCAST_KG_OTEL_STRICT): {error}") from error
+
+
+def configure_sdk(config: TracingConfig) -> TracerProvider | None:
+    """Install the propagators and, when tracing is on, the global TracerProvider (and
+    metrics/logs providers only when their exporters are configured)."""
+    install_propagators(config.propagators)
+    if not config.traces_enabled:
+        return None
+    resource = build_resource(config)
+    provider = build_tracer_provider(config, resource)
+    trace.set_tracer_provider(provider)
+    init_other_signals(config, resource)
+    return provider
+
+
+def build_tracer_provider(config: TracingConfig, resource: Resource) -> TracerProvider:
+    """A provider with one span processor per exporter."""
+    provider = TracerProvider(
+        sampler=build_sampler(config),
+        resource=resource,
+        span_limits=SpanLimits(**config.span_limits),
+    )
+    for exporter in build_exporters(config):
+        provider.add_span_processor(build_span_processor(config, exporter))
+    return provider
+
+
+def build_sampler(config: TracingConfig) -> Sampler:
+    """The configured sampler; a factory that fails gives the default with one warning."""
+    name = config.sampler or DEFAULT_SAMPLER
+    if name == "parentbased_traceidratio" and isinstance(config.sampler_arg, float):
+        return ParentBased(TraceIdRatioBased(config.sampler_arg))
+    try:
+        sampler = components.load(components.SAMPLER_GROUP, name)(config.sampler_arg)
+        if isinstance(sampler, Sampler):
+            return sampler
+    except Exception:
+        pass
+    log_once(
+        _logger,
+        f"sampler-{name}",
+        f"podcast-kg-otel: sampler {name!r} could not be built; using {DEFAULT_SAMPLER}",
+        exc_info=False,
+    )
+    return components.load(components.SAMPLER_GROUP, DEFAULT_SAMPLER)(None)
+
+
+def build_exporters(config: TracingConfig) -> list[SpanExporter]:
+    """One exporter per configured name; one that fails to build is skipped."""
+    exporters: list[SpanExporter] = []
+    for name in config.exporters or ():
+        try:
+            exporters.append(_build_exporter(config, name))
+        except Exception:
+            log_once(
+                _logger,
+                f"exporter-{name}",
+                f"podcast-kg-otel: trace exporter {name!r} failed to start; skipping it",
+            )
+    return exporters
+
+
+def _build_exporter(config: TracingConfig, name: str) -> SpanExporter:
+    entry_point = (
+        _OTLP_BY_PROTOCOL[config.protocol or HTTP_PROTOCOL] if name == OTLP_EXPORTER else name
+    )
+    if entry_point == "otlp_proto_http":
+        from opentelemetry.exporter.otlp.proto.http import Compression
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        if config.protocol != HTTP_PROTOCOL:
+            config = dataclasses.replace(config, protocol=HTTP_PROTOCOL, endpoint=None)
+        return OTLPSpanExporter(
+            endpoint=config.endpoint,
+            headers=dict(config.headers),
+            timeout=config.timeout,
+            compression=Compression(config.compression),
+        )
+    if entry_point == "otlp_proto_grpc":
+        from grpc import Compression
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+        if config.protocol != GRPC_PROTOCOL:
+            config = dataclasses.replace(config, protocol=GRPC_PROTOCOL, endpoint=None)
+        compression = {"none": Compression.NoCompression, "gzip": Compression.Gzip}
+        return OTLPSpanExporter(
+            endpoint=config.endpoint,
+            headers=dict(config.headers),
+            timeout=config.timeout,
+            compression=compression.get(config.compression, Compression.Deflate),
+        )
+    return components.load(components.TRACES_EXPORTER_GROUP, entry_point)()
+
+
+def build_span_processor(config: TracingConfig, exporter: SpanExporter) -> SpanProcessor:
+    """Batch export by default; synchronous export when ``TRACING_BATCH_PROCESSOR=false``."""
+    if not config.batch_processor:
+        return SimpleSpanProcessor(exporter)
+    return BatchSpanProcessor(
+        exporter,
+        max_queue_size=config.max_queue_size,
+        schedule_delay_millis=config.schedule_delay_millis,
+        max_export_batch_size=config.max_batch_size,
+        export_timeout_millis=config.export_timeout_millis,
+    )
+
+
+def init_other_signals(config: TracingConfig, resource: Resource) -> None:
+    """Metrics and logs providers, only when their exporters are configured (Jaeger
+    accepts traces only, so they are off by default)."""
+    if not (config.metrics_exporters or config.logs_exporters):
+        return
+    otlp = _OTLP_BY_PROTOCOL[config.protocol or HTTP_PROTOCOL]
+
+    def names(configured: tuple[str, ...]) -> list[str]:
+        return [otlp if name == OTLP_EXPORTER else name for name in configured]
+
+    try:
+        _, metric_exporters, log_exporters = _import_exporters(
+            [], names(config.metrics_exporters), names(config.logs_exporters)
+        )
+        if metric_exporters:
+            _init_metrics(metric_exporters, resource)
+        if log_exporters:
+            _init_logging(log_exporters, resource, setup_logging_handler=False)
+    except Exception:
+        log_once(
+            _logger,
+            "other-signals",
+            "podcast-kg-otel: metrics/logs set-up failed; traces are unaffected",
+        )

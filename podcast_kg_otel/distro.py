@@ -1,0 +1,50 @@
+"""The ``opentelemetry_distro`` entry point ``podcast_kg_otel``.
+
+Runs first under ``opentelemetry-instrument``: it builds the configuration once, makes our
+configurator the one that runs, and maps the legacy ``INSTRUMENT_*`` flags onto
+``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS`` so the upstream loader skips those instrumentors.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from opentelemetry.instrumentation.dependencies import DependencyConflictError
+from opentelemetry.instrumentation.distro import BaseDistro
+from opentelemetry.instrumentation.environment_variables import (
+    OTEL_PYTHON_CONFIGURATOR,
+    OTEL_PYTHON_DISABLED_INSTRUMENTATIONS,
+)
+from opentelemetry.util._importlib_metadata import EntryPoint
+from podcast_kg_otel_util.failopen import log_once
+
+from podcast_kg_otel.configurator import load_config
+
+ENTRY_POINT_NAME = "podcast_kg_otel"
+_logger = logging.getLogger(__name__)
+
+
+class PodcastKgOtelDistro(BaseDistro):
+    """Our distro; see ``docs/configuration.md`` for how it is selected."""
+
+    def _configure(self, **kwargs: Any) -> None:
+        os.environ.setdefault(OTEL_PYTHON_CONFIGURATOR, ENTRY_POINT_NAME)
+        disabled = load_config().disabled_instrumentations
+        if disabled:
+            os.environ[OTEL_PYTHON_DISABLED_INSTRUMENTATIONS] = ",".join(sorted(disabled))
+
+    def load_instrumentor(self, entry_point: EntryPoint, **kwargs: Any) -> None:
+        """Instrument one library; a failing instrumentor is logged once and skipped, so
+        the ones after it still load (upstream would stop at the first failure)."""
+        try:
+            super().load_instrumentor(entry_point, **kwargs)
+        except (ImportError, DependencyConflictError):
+            raise  # the upstream loader reports these itself
+        except Exception:
+            log_once(
+                _logger,
+                f"instrumentor-{entry_point.name}",
+                f"podcast-kg-otel: instrumentor {entry_point.name!r} failed; skipping it",
+            )
