@@ -16,18 +16,16 @@ from typing import Any
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
-from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 from opentelemetry.trace import Span, SpanKind, Tracer
 from podcast_kg_otel_util.failopen import log_once
 
 from . import attributes as attr
-from . import content, extract, outcome
+from . import content, extract, outcome, scope
 from .config import Settings
 from .plumbing import is_plumbing
 from .registry import RunEntry, RunRegistry
-from .scope import ContextScope
 
 _logger = logging.getLogger(__name__)
 _EMPTY: Mapping[str, Any] = {}
@@ -72,7 +70,6 @@ class OtelCallbackHandler(BaseCallbackHandler):
         self._capture = settings.capture_content
         self._limit = settings.content_max_length
         self._show_all = settings.show_all_runs
-        self._scope = ContextScope()
         self._runs = RunRegistry(settings.max_open_runs, settings.run_timeout_s, self._orphan)
 
     # ---- run bookkeeping ------------------------------------------------------------
@@ -80,7 +77,7 @@ class OtelCallbackHandler(BaseCallbackHandler):
     def _parent(self, parent_run_id: UUID | None) -> tuple[RunEntry | None, Context]:
         parent = self._runs.get(parent_run_id) if parent_run_id is not None else None
         if parent is None:
-            return None, self._scope.ambient()
+            return None, scope.ambient()
         return parent, parent.child_ctx
 
     def _open(
@@ -99,9 +96,9 @@ class OtelCallbackHandler(BaseCallbackHandler):
         else:
             attrs[attr.RUN_ID] = str(run_id)  # type: ignore[index]
             span = self._tracer.start_span(span_name, parent_ctx, kind, attrs)
-            child_ctx = trace.set_span_in_context(span, parent_ctx)
-            token = self._scope.attach(child_ctx)
-            entry = RunEntry(run_id, name, span, parent, parent_ctx, child_ctx, token)
+            entry = RunEntry(run_id, name, span, parent, parent_ctx, parent_ctx, None)
+            entry.child_ctx = scope.child_context(span, parent_ctx, entry)
+            entry.token = scope.attach(entry.child_ctx)
         self._runs.add(entry)
         return entry
 
@@ -120,15 +117,17 @@ class OtelCallbackHandler(BaseCallbackHandler):
             if finish is not None and span.is_recording():
                 finish(span, entry)
         finally:
-            self._scope.release(span, entry.parent_ctx, entry.token)
+            entry.closed = True
+            scope.release(entry)
             span.end()
 
     def _orphan(self, entry: RunEntry) -> None:
         span = entry.span
         if span is None:
             return
+        entry.closed = True
         span.set_attribute(attr.RUN_ORPHANED, True)
-        self._scope.release(span, entry.parent_ctx, entry.token)
+        scope.release(entry)
         span.end()
 
     def _error(self, error: BaseException, run_id: UUID, result: Any = None) -> None:

@@ -23,6 +23,7 @@ class RunEntry:
 
     __slots__ = (
         "child_ctx",
+        "closed",
         "first_chunk_seen",
         "is_agent",
         "name",
@@ -53,6 +54,7 @@ class RunEntry:
         self.child_ctx = child_ctx
         self.token = token
         self.open_children = 0
+        self.closed = False
         self.first_chunk_seen = False
         self.is_agent = False
         self.started = time.monotonic()

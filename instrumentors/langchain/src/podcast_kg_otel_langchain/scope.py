@@ -2,71 +2,76 @@
 
 The handler runs inline (`run_inline = True`), so a run's start callback executes in the
 caller's thread or task: attaching there makes HTTP or database spans created inside the
-step nest under it. The end callback may still run elsewhere (an abandoned async stream
-is closed by the event loop's finalizer in another task). Detaching is therefore
-silent and only done when our span is still the current one; otherwise the attach is
-remembered as a leak, and the next root run that finds such an ended span as its ambient
-parent repairs the context (or skips to that span's own parent): the stale-parent guard.
+step nest under it. The context we attach also carries the run's entry, which lets us
+recognise our own spans later:
+
+* a root run (no parent in LangChain's run tree) never takes one of our run spans as its
+  ambient parent: that is a sibling started in the same context (`batch()` starts every
+  input before running any) or an ended span whose detach happened elsewhere (an
+  abandoned async stream is closed by the event loop's finalizer in another task). It
+  skips to that run's own parent and, for an ended run attached in this very context,
+  repairs the context (the stale-parent guard);
+* a run's end detaches silently, and only when the context still shows our span or a
+  later-started run of ours on top of it; a token from another context is ignored.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
+import contextlib
 from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.context import _RUNTIME_CONTEXT, Context
+from opentelemetry.context import _RUNTIME_CONTEXT, Context, create_key
 from opentelemetry.trace import Span
 
-_MAX_LEAKS = 256
-_MAX_HOPS = 16
+_RUN_KEY = create_key("podcast_kg_otel_langchain.run")
+_MAX_HOPS = 32
 
 
-class ContextScope:
-    def __init__(self) -> None:
-        self._leaks: OrderedDict[Span, tuple[Context, Any]] = OrderedDict()
-        self._lock = threading.Lock()
+def child_context(span: Span, parent_ctx: Context, entry: Any) -> Context:
+    """The context a run's children (and other instrumentations inside it) see."""
+    return otel_context.set_value(_RUN_KEY, entry, trace.set_span_in_context(span, parent_ctx))
 
-    def attach(self, ctx: Context) -> Any:
-        return otel_context.attach(ctx)
 
-    def release(self, span: Span, parent_ctx: Context, token: Any) -> None:
-        """Undo `attach` if this context still shows our span; remember it otherwise."""
-        if trace.get_current_span() is span:
-            try:
-                _RUNTIME_CONTEXT.detach(token)
-                return
-            except Exception:  # a token from another context: remember it
-                pass
-        with self._lock:
-            leaks = self._leaks
-            leaks[span] = (parent_ctx, token)
-            if len(leaks) > _MAX_LEAKS:
-                leaks.popitem(last=False)
+def _ours(ctx: Context) -> Any:
+    """Our run entry when its span is the current span of `ctx`, else None."""
+    entry = ctx.get(_RUN_KEY)
+    if entry is None or trace.get_current_span(ctx) is not entry.span:
+        return None
+    return entry
 
-    def ambient(self) -> Context:
-        """The current context for a root run, skipping spans of ours that already ended."""
-        ctx = otel_context.get_current()
-        if not self._leaks:
+
+def attach(ctx: Context) -> Any:
+    return otel_context.attach(ctx)
+
+
+def release(entry: Any) -> None:
+    """Undo the run's attach if this context is where it happened (silently)."""
+    top = _ours(otel_context.get_current())
+    if top is None or (top is not entry and top.started < entry.started):
+        return
+    # A token of another context raises: nothing to undo here.
+    with contextlib.suppress(Exception):
+        _RUNTIME_CONTEXT.detach(entry.token)
+
+
+def ambient() -> Context:
+    """The current context for a root run, never one of our own run spans."""
+    ctx = otel_context.get_current()
+    live = True
+    for _ in range(_MAX_HOPS):
+        entry = _ours(ctx)
+        if entry is None:
             return ctx
-        live = True
-        with self._lock:
-            for _ in range(_MAX_HOPS):
-                span = trace.get_current_span(ctx)
-                leak = self._leaks.get(span)
-                if leak is None:
-                    break
-                parent_ctx, token = leak
-                if live:
-                    try:
-                        _RUNTIME_CONTEXT.detach(token)
-                    except Exception:  # attached in another context
-                        live = False
-                    else:
-                        del self._leaks[span]
-                        ctx = otel_context.get_current()
-                        continue
-                ctx = parent_ctx
-        return ctx
+        if live and entry.closed:
+            try:
+                _RUNTIME_CONTEXT.detach(entry.token)
+            except Exception:  # attached in another context
+                pass
+            else:
+                ctx = otel_context.get_current()
+                continue
+        live = False
+        ctx = entry.parent_ctx
+    return ctx
