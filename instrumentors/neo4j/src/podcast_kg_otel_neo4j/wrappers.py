@@ -25,6 +25,7 @@ from podcast_kg_otel_neo4j.state import CURRENT_FAILURE, CURRENT_UNIT, Unit
 
 logger = logging.getLogger(__name__)
 _EXECUTE_QUERY_OPTIONS = ("query_", "parameters_", "routing_", "database_")
+_TRANSFORMER_INDEX = 7  # execute_query(query_, ..., auth_, result_transformer_)
 
 
 def _oops(what: str) -> None:
@@ -120,6 +121,19 @@ class Wrappers:
         unit.database = database
         return unit
 
+    def _observe_transformer(
+        self, unit: Unit, args: tuple, kwargs: dict, is_async: bool
+    ) -> tuple[tuple, dict]:
+        """A user result transformer runs inside each attempt: note its errors too."""
+        if len(args) > _TRANSFORMER_INDEX and callable(args[_TRANSFORMER_INDEX]):
+            observed = self._counted(args[_TRANSFORMER_INDEX], unit, is_async, count=False)
+            i = _TRANSFORMER_INDEX
+            return (*args[:i], observed, *args[i + 1 :]), kwargs
+        if callable(kwargs.get("result_transformer_")):
+            observed = self._counted(kwargs["result_transformer_"], unit, is_async, count=False)
+            return args, {**kwargs, "result_transformer_": observed}
+        return args, kwargs
+
     def _managed_unit(self, session: Any, method: str) -> Unit:
         database = session._config.database
         mode = "READ" if "read" in method else "WRITE"
@@ -147,8 +161,11 @@ class Wrappers:
                 summary.apply(span, unit.metadata, unit.database is not None)
         span.end()
 
-    def _counted(self, function: Callable, unit: Unit, is_async: bool) -> Callable:
-        """The user's transaction function, counting attempts (retries call it again)."""
+    def _counted(
+        self, function: Callable, unit: Unit, is_async: bool, count: bool = True
+    ) -> Callable:
+        """The user's transaction function (or result transformer), noting its errors
+        for retry events and, with `count`, counting attempts (retries call it again)."""
 
         def note(exc: BaseException) -> None:
             try:
@@ -157,6 +174,8 @@ class Wrappers:
                 _oops("transaction function error")
 
         def start() -> None:
+            if not count:
+                return
             try:
                 _retry_event(unit)
             except Exception:  # fail open
@@ -164,20 +183,20 @@ class Wrappers:
 
         if is_async:
 
-            async def counted(tx: Any, *args: Any, **kwargs: Any) -> Any:
+            async def counted(*args: Any, **kwargs: Any) -> Any:
                 start()
                 try:
-                    return await function(tx, *args, **kwargs)
+                    return await function(*args, **kwargs)
                 except BaseException as exc:
                     note(exc)
                     raise
 
         else:
 
-            def counted(tx: Any, *args: Any, **kwargs: Any) -> Any:
+            def counted(*args: Any, **kwargs: Any) -> Any:
                 start()
                 try:
-                    return function(tx, *args, **kwargs)
+                    return function(*args, **kwargs)
                 except BaseException as exc:
                     note(exc)
                     raise
@@ -226,13 +245,14 @@ class Wrappers:
             return wrapped(*args, **kwargs)
         try:
             unit = self._execute_query_unit(instance, args, kwargs)
+            call_args, call_kwargs = self._observe_transformer(unit, args, kwargs, False)
             tokens = self._enter(unit)
         except Exception:  # fail open
             _oops("Driver.execute_query")
             return wrapped(*args, **kwargs)
         error = None
         try:
-            return wrapped(*args, **kwargs)
+            return wrapped(*call_args, **call_kwargs)
         except BaseException as exc:
             error = exc
             raise
@@ -330,13 +350,14 @@ class Wrappers:
             return await wrapped(*args, **kwargs)
         try:
             unit = self._execute_query_unit(instance, args, kwargs)
+            call_args, call_kwargs = self._observe_transformer(unit, args, kwargs, True)
             tokens = self._enter(unit)
         except Exception:  # fail open
             _oops("AsyncDriver.execute_query")
             return await wrapped(*args, **kwargs)
         error = None
         try:
-            return await wrapped(*args, **kwargs)
+            return await wrapped(*call_args, **call_kwargs)
         except BaseException as exc:
             error = exc
             raise
