@@ -1,0 +1,260 @@
+"""Trace the application's own functions from configuration, with no code change.
+
+``PODCAST_KG_OTEL_TRACED_FUNCTIONS`` lists targets ``module:qualified.name`` separated by
+``;`` or ``,``, for example ``pipeline.stages:process_episode;pipeline.graph:GraphWriter.write``.
+Each target is wrapped right after its module is first imported (a post-import hook, so
+nothing is imported early): plain functions, methods, static and class methods,
+coroutines, generators and async generators. The span covers the whole call (for a
+generator, the whole iteration; the span is current only while the generator body runs),
+an exception is recorded once with ERROR status and re-raised unchanged.
+
+A malformed entry, an attribute that does not exist or is not a function, and a module
+that can never be imported each give one warning; the other targets keep working.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import importlib.util
+import inspect
+import logging
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.context import attach, detach
+from podcast_kg_otel_util.env import report_bad_value
+from podcast_kg_otel_util.errors import record_error
+from podcast_kg_otel_util.failopen import log_once
+
+from podcast_kg_otel import lazy
+from podcast_kg_otel.version import __version__
+
+TRACED_FUNCTIONS_ENV = "PODCAST_KG_OTEL_TRACED_FUNCTIONS"
+CODE_FUNCTION_NAME = "code.function.name"
+CODE_FILE_PATH = "code.file.path"
+CODE_LINE_NUMBER = "code.line.number"
+
+_logger = logging.getLogger("podcast_kg_otel.functions")
+_MARK = "__podcast_kg_otel_traced__"
+_TARGET = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+
+
+@dataclass(frozen=True)
+class Target:
+    module: str
+    qualname: str
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.module}.{self.qualname}"
+
+
+def parse_targets(raw: str | None, variable: str = TRACED_FUNCTIONS_ENV) -> list[Target]:
+    """The valid targets in ``raw``; each malformed entry gives one warning."""
+    targets: list[Target] = []
+    for item in re.split(r"[;,\s]+", raw or ""):
+        if not item:
+            continue
+        if not _TARGET.match(item):
+            report_bad_value(
+                variable, item, "nothing traced for this entry", "expected module:qualified.name"
+            )
+            continue
+        module, qualname = item.split(":", 1)
+        target = Target(module, qualname)
+        if target not in targets:
+            targets.append(target)
+    return targets
+
+
+def _code_attributes(func: Callable[..., Any], full_name: str) -> dict[str, Any]:
+    attributes: dict[str, Any] = {CODE_FUNCTION_NAME: full_name}
+    code = getattr(func, "__code__", None)
+    if code is not None:
+        attributes[CODE_FILE_PATH] = code.co_filename
+        attributes[CODE_LINE_NUMBER] = code.co_firstlineno
+    return attributes
+
+
+def traced(func: Callable[..., Any], span_name: str) -> Callable[..., Any]:
+    """``func`` wrapped in a span named ``span_name``, whatever kind of function it is."""
+    tracer = trace.get_tracer("podcast_kg_otel.functions", __version__)
+    attributes = _code_attributes(func, span_name)
+    options = {
+        "attributes": attributes,
+        "record_exception": False,
+        "set_status_on_exception": False,
+    }
+
+    if inspect.isasyncgenfunction(func):
+
+        @functools.wraps(func)
+        async def async_gen_wrapper(*args: Any, **kwargs: Any) -> Any:
+            span = tracer.start_span(span_name, **options)
+            context = trace.set_span_in_context(span)
+            try:
+                agen = func(*args, **kwargs)
+                method, value = agen.asend, None
+                while True:
+                    token = attach(context)
+                    try:
+                        item = await method(value)
+                    except StopAsyncIteration:
+                        return
+                    except Exception as error:
+                        record_error(span, error)
+                        raise
+                    finally:
+                        detach(token)
+                    try:
+                        value = yield item
+                        method = agen.asend
+                    except GeneratorExit:
+                        await agen.aclose()
+                        raise
+                    except BaseException as error:  # thrown in by the caller: pass it on
+                        method, value = agen.athrow, error
+            finally:
+                span.end()
+
+        wrapper: Callable[..., Any] = async_gen_wrapper
+    elif inspect.iscoroutinefunction(func):
+
+        @functools.wraps(func)
+        async def coroutine_wrapper(*args: Any, **kwargs: Any) -> Any:
+            with tracer.start_as_current_span(span_name, **options) as span:
+                try:
+                    return await func(*args, **kwargs)
+                except Exception as error:
+                    record_error(span, error)
+                    raise
+
+        wrapper = coroutine_wrapper
+    elif inspect.isgeneratorfunction(func):
+
+        @functools.wraps(func)
+        def generator_wrapper(*args: Any, **kwargs: Any) -> Any:
+            span = tracer.start_span(span_name, **options)
+            context = trace.set_span_in_context(span)
+            try:
+                gen = func(*args, **kwargs)
+                method, value = gen.send, None
+                while True:
+                    token = attach(context)
+                    try:
+                        item = method(value)
+                    except StopIteration as stop:
+                        return stop.value
+                    except Exception as error:
+                        record_error(span, error)
+                        raise
+                    finally:
+                        detach(token)
+                    try:
+                        value = yield item
+                        method = gen.send
+                    except GeneratorExit:
+                        gen.close()
+                        raise
+                    except BaseException as error:  # thrown in by the caller: pass it on
+                        method, value = gen.throw, error
+            finally:
+                span.end()
+
+        wrapper = generator_wrapper
+    else:
+
+        @functools.wraps(func)
+        def function_wrapper(*args: Any, **kwargs: Any) -> Any:
+            with tracer.start_as_current_span(span_name, **options) as span:
+                try:
+                    return func(*args, **kwargs)
+                except Exception as error:
+                    record_error(span, error)
+                    raise
+
+        wrapper = function_wrapper
+    setattr(wrapper, _MARK, True)
+    return wrapper
+
+
+def _warn(target: Target, problem: str) -> None:
+    log_once(
+        _logger,
+        f"target:{target.module}:{target.qualname}",
+        f"{TRACED_FUNCTIONS_ENV}: {target.module}:{target.qualname} {problem}; it is not traced",
+        exc_info=False,
+    )
+
+
+def wrap_target(target: Target, module: ModuleType) -> bool:
+    """Replace the target in the imported ``module`` with a traced version."""
+    *path, name = target.qualname.split(".")
+    owner: Any = module
+    try:
+        for part in path:
+            owner = getattr(owner, part)
+        raw = inspect.getattr_static(owner, name)
+    except AttributeError:
+        _warn(target, f"does not exist in module {target.module}")
+        return False
+    func = raw.__func__ if isinstance(raw, (staticmethod, classmethod)) else raw
+    if not inspect.isfunction(func):
+        _warn(target, f"is a {type(raw).__name__}, not a function")
+        return False
+    if getattr(func, _MARK, False):
+        return True
+    wrapped = traced(func, target.full_name)
+    if isinstance(raw, staticmethod):
+        setattr(owner, name, staticmethod(wrapped))
+    elif isinstance(raw, classmethod):
+        setattr(owner, name, classmethod(wrapped))
+    else:
+        setattr(owner, name, wrapped)
+    return True
+
+
+def _module_findable(name: str) -> bool:
+    """Whether ``name`` can be imported, without importing an unimported package."""
+    parent = name.rpartition(".")[0]
+    probe = name if not parent or parent in sys.modules else name.partition(".")[0]
+    try:
+        return importlib.util.find_spec(probe) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+class _Installation:
+    def __init__(self, targets: list[Target]) -> None:
+        self.targets = targets
+        self.wrapped: set[Target] = set()
+
+    def hook(self, target: Target) -> Callable[[ModuleType], None]:
+        def on_import(module: ModuleType) -> None:
+            if wrap_target(target, module):
+                self.wrapped.add(target)
+
+        return on_import
+
+    def report_missing_modules(self) -> None:
+        for target in self.targets:
+            if target.module not in sys.modules and not _module_findable(target.module):
+                _warn(target, f"names module {target.module}, which cannot be imported")
+
+
+def install_traced_functions(spec: str | None) -> list[Target]:
+    """Trace every target of ``spec`` when its module is imported; returns the targets."""
+    targets = parse_targets(spec)
+    if not targets:
+        return []
+    installation = _Installation(targets)
+    for target in targets:
+        lazy.when_imported(target.module, installation.hook(target))
+    atexit.register(installation.report_missing_modules)
+    return targets
