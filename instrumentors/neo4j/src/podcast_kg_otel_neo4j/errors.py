@@ -11,12 +11,16 @@ import traceback
 from collections.abc import Mapping
 from typing import Any
 
+import neo4j
 from opentelemetry.trace import Span, Status, StatusCode
 from podcast_kg_otel_util.errors import error_type
 
 from podcast_kg_otel_neo4j import attributes as attr
 
 _UNKNOWN_GQL_STATUS = "50N42"  # the driver's polyfill for servers without GQL errors
+# Before 6.0 reading GQL fields of an exception emits a PreviewWarning the application
+# would see; there we take GQL data only from the raw FAILURE metadata.
+_GQL_ON_EXCEPTIONS = int(getattr(neo4j, "__version__", "6").split(".")[0]) >= 6
 
 
 def _gql(span: Span, status: Any, classification: Any) -> None:
@@ -42,7 +46,8 @@ def record_exception(span: Span, exc: BaseException) -> str:
         message = f"{type(exc).__name__}: {exc}"
         span.record_exception(exc)
     span.set_attribute(attr.ERROR_TYPE, etype)
-    _gql(span, getattr(exc, "gql_status", None), getattr(exc, "gql_classification", None))
+    if _GQL_ON_EXCEPTIONS:
+        _gql(span, getattr(exc, "gql_status", None), getattr(exc, "gql_classification", None))
     retryable = getattr(exc, "is_retryable", None)
     if callable(retryable):
         span.set_attribute(attr.NEO4J_ERROR_RETRYABLE, bool(retryable()))
