@@ -7,7 +7,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PLUGINS := $(sort $(dir $(wildcard instrumentors/*/pyproject.toml)))
 
-.PHONY: venv up down test lint
+.PHONY: venv up down test lint test-neo4j5
 
 $(VENV)/.installed: pyproject.toml requirements-dev.txt $(wildcard instrumentors/*/pyproject.toml)
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,22 @@ down:
 
 test: venv
 	$(PY) -m pytest
+	$(MAKE) test-neo4j5
+
+# The neo4j plugin's driver matrix: its tests again with the last 5.x driver.
+NEO4J5_VENV := .venv-neo4j5
+NEO4J5_PY := $(NEO4J5_VENV)/bin/python
+$(NEO4J5_VENV)/.installed: requirements-dev.txt instrumentors/neo4j/pyproject.toml instrumentors/util/pyproject.toml
+	$(PYTHON) -m venv $(NEO4J5_VENV)
+	$(NEO4J5_PY) -m pip install -q --upgrade pip
+	$(NEO4J5_PY) -m pip install -q neo4j==5.28.8 opentelemetry-sdk==1.45.2 \
+		opentelemetry-exporter-otlp-proto-http==1.45.2 \
+		$$(grep -E '^(pytest|pytest-asyncio|pytest-timeout|opentelemetry-distro)==' requirements-dev.txt) \
+		-e instrumentors/util -e instrumentors/neo4j
+	touch $@
+
+test-neo4j5: $(NEO4J5_VENV)/.installed
+	$(NEO4J5_PY) -m pytest instrumentors/neo4j
 
 lint: venv
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
