@@ -58,6 +58,7 @@ from podcast_kg_otel_util.failopen import log_once
 from podcast_kg_otel import components
 from podcast_kg_otel import environment_variables as legacy
 from podcast_kg_otel.parsing import parse_key_values, redact_key_values, valid_endpoint
+from podcast_kg_otel.runtime import RuntimeSettings
 
 DEFAULT_SERVICE_NAME = "podcast-kg-pipeline"
 DEFAULT_SERVICE_VERSION = "unknown"
@@ -137,6 +138,8 @@ class TracingConfig:
     logs_exporters: tuple[str, ...] = ()
     resource_attributes: Mapping[str, str] = field(default_factory=dict)
     span_limits: Mapping[str, int] = field(default_factory=dict)
+    #: Lazy instrumentation, exit budget, tail sampling, traced functions, fork handling.
+    runtime: RuntimeSettings = field(default_factory=RuntimeSettings)
 
     def __post_init__(self) -> None:
         port = self.jaeger_port
@@ -268,6 +271,7 @@ def _from_environment(env: Mapping[str, str]) -> dict[str, Any]:
     values["propagators"] = _propagators(env)
     values["disabled_instrumentations"] = _disabled_instrumentations(env)
     values["span_limits"] = _span_limits(env)
+    values["runtime"] = RuntimeSettings.from_env(env)
     return values
 
 

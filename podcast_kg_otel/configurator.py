@@ -8,6 +8,7 @@ component that still fails to build is skipped with one warning, never taking th
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from typing import Any
 
@@ -21,21 +22,20 @@ from opentelemetry.sdk._configuration import (
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanLimits, TracerProvider
 from opentelemetry.sdk.trace.export import (
-    BatchSpanProcessor,
-    SimpleSpanProcessor,
     SpanExporter,
     SpanProcessor,
 )
-from opentelemetry.sdk.trace.sampling import ParentBased, Sampler, TraceIdRatioBased
+from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased, Sampler, TraceIdRatioBased
 from podcast_kg_otel_util.env import ConfigurationError
 from podcast_kg_otel_util.failopen import log_once
 
-from podcast_kg_otel import components
+from podcast_kg_otel import components, runtime
 from podcast_kg_otel.config import (
     DEFAULT_SAMPLER,
     GRPC_PROTOCOL,
     HTTP_PROTOCOL,
     OTLP_EXPORTER,
+    RATIO_SAMPLERS,
     TracingConfig,
     current_config,
 )
@@ -71,6 +71,11 @@ def configure_sdk(config: TracingConfig) -> TracerProvider | None:
     provider = build_tracer_provider(config, resource)
     trace.set_tracer_provider(provider)
     init_other_signals(config, resource)
+    runtime.install(
+        provider,
+        config.runtime,
+        other_signals=bool(config.metrics_exporters or config.logs_exporters),
+    )
     return provider
 
 
@@ -88,6 +93,8 @@ def build_tracer_provider(config: TracingConfig, resource: Resource) -> TracerPr
 
 def build_sampler(config: TracingConfig) -> Sampler:
     """The configured sampler; a factory that fails gives the default with one warning."""
+    if config.runtime.tail_sampling:
+        return ParentBased(ALWAYS_ON)  # the tail decides; it must see every span
     name = config.sampler or DEFAULT_SAMPLER
     if name == "parentbased_traceidratio" and isinstance(config.sampler_arg, float):
         return ParentBased(TraceIdRatioBased(config.sampler_arg))
@@ -111,7 +118,10 @@ def build_exporters(config: TracingConfig) -> list[SpanExporter]:
     exporters: list[SpanExporter] = []
     for name in config.exporters or ():
         try:
-            exporters.append(_build_exporter(config, name))
+            # Built on first use, off the start-up path; failures are quiet (runtime.py).
+            factory = functools.partial(_build_exporter, config, name)
+            where = config.endpoint if name == OTLP_EXPORTER else f"{name} exporter"
+            exporters.append(runtime.quiet_exporter(config.runtime, factory, str(where)))
         except Exception:
             log_once(
                 _logger,
@@ -155,10 +165,12 @@ def _build_exporter(config: TracingConfig, name: str) -> SpanExporter:
 
 def build_span_processor(config: TracingConfig, exporter: SpanExporter) -> SpanProcessor:
     """Batch export by default; synchronous export when ``TRACING_BATCH_PROCESSOR=false``."""
-    if not config.batch_processor:
-        return SimpleSpanProcessor(exporter)
-    return BatchSpanProcessor(
+    head_ratio = config.sampler_arg if config.sampler in RATIO_SAMPLERS else None
+    return runtime.export_processor(
+        config.runtime,
         exporter,
+        head_ratio if isinstance(head_ratio, float) else None,
+        batch=config.batch_processor,
         max_queue_size=config.max_queue_size,
         schedule_delay_millis=config.schedule_delay_millis,
         max_export_batch_size=config.max_batch_size,

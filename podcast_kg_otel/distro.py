@@ -21,6 +21,7 @@ from opentelemetry.util._importlib_metadata import EntryPoint
 from podcast_kg_otel_util.failopen import log_once
 
 from podcast_kg_otel.configurator import load_config
+from podcast_kg_otel.lazy import defer_instrumentor
 
 ENTRY_POINT_NAME = "podcast_kg_otel"
 _logger = logging.getLogger(__name__)
@@ -39,6 +40,11 @@ class PodcastKgOtelDistro(BaseDistro):
         """Instrument one library; a failing instrumentor is logged once and skipped, so
         the ones after it still load (upstream would stop at the first failure)."""
         try:
+            # Lazy by default: applied on the target library's first import (lazy.py).
+            if load_config().runtime.lazy_instrumentation and defer_instrumentor(
+                entry_point, **kwargs
+            ):
+                return
             super().load_instrumentor(entry_point, **kwargs)
         except (ImportError, DependencyConflictError):
             raise  # the upstream loader reports these itself

@@ -102,3 +102,87 @@ INSTRUMENT_FLAGS: dict[str, str] = {
 Legacy ``INSTRUMENT_*`` flags and the ``opentelemetry_instrumentor`` entry-point name each one
 disables when set to ``false``. Default of every flag: ``true``.
 """
+
+PODCAST_KG_OTEL_LAZY_INSTRUMENTATION = "PODCAST_KG_OTEL_LAZY_INSTRUMENTATION"
+"""
+.. envvar:: PODCAST_KG_OTEL_LAZY_INSTRUMENTATION
+
+``true`` loads and applies each instrumentor only when its target library is first imported
+(post-import hook); ``false`` loads them all at start-up like the stock distro.
+Default: ``true``.
+"""
+
+PODCAST_KG_OTEL_EXIT_TIMEOUT_MS = "PODCAST_KG_OTEL_EXIT_TIMEOUT_MS"
+"""
+.. envvar:: PODCAST_KG_OTEL_EXIT_TIMEOUT_MS
+
+The longest the exit may spend ending open spans and flushing them, in milliseconds; a dead
+or hanging collector never holds the process longer. Default: ``800``.
+"""
+
+PODCAST_KG_OTEL_TAIL_SAMPLING = "PODCAST_KG_OTEL_TAIL_SAMPLING"
+"""
+.. envvar:: PODCAST_KG_OTEL_TAIL_SAMPLING
+
+``true`` holds each trace's spans until its local root ends, then keeps the whole trace when
+any span has ERROR status (or the root was slow), else at the tail ratio; the head sampler
+becomes ``parentbased_always_on``. Default: ``false`` (``true`` when the ratio below is set).
+"""
+
+PODCAST_KG_OTEL_TAIL_SAMPLING_RATIO = "PODCAST_KG_OTEL_TAIL_SAMPLING_RATIO"
+"""
+.. envvar:: PODCAST_KG_OTEL_TAIL_SAMPLING_RATIO
+
+Share (0..1) of traces without errors that tail sampling keeps, decided from the trace id.
+Default: the configured ratio sampler's rate (``TRACING_SAMPLING_RATE`` /
+``OTEL_TRACES_SAMPLER_ARG``), else ``1.0``.
+"""
+
+PODCAST_KG_OTEL_TAIL_SAMPLING_SLOW_MS = "PODCAST_KG_OTEL_TAIL_SAMPLING_SLOW_MS"
+"""
+.. envvar:: PODCAST_KG_OTEL_TAIL_SAMPLING_SLOW_MS
+
+Tail sampling also keeps every trace whose local root took at least this long, in
+milliseconds. Default: ``0`` (off).
+"""
+
+PODCAST_KG_OTEL_TAIL_SAMPLING_MAX_TRACES = "PODCAST_KG_OTEL_TAIL_SAMPLING_MAX_TRACES"
+"""
+.. envvar:: PODCAST_KG_OTEL_TAIL_SAMPLING_MAX_TRACES
+
+Most traces held at once; past it the oldest is decided early with the spans it has.
+Default: ``2048``.
+"""
+
+PODCAST_KG_OTEL_TAIL_SAMPLING_MAX_SPANS = "PODCAST_KG_OTEL_TAIL_SAMPLING_MAX_SPANS"
+"""
+.. envvar:: PODCAST_KG_OTEL_TAIL_SAMPLING_MAX_SPANS
+
+Most spans held at once, over all traces; past it the oldest trace is decided early.
+Default: ``20000``.
+"""
+
+PODCAST_KG_OTEL_TAIL_SAMPLING_TIMEOUT_MS = "PODCAST_KG_OTEL_TAIL_SAMPLING_TIMEOUT_MS"
+"""
+.. envvar:: PODCAST_KG_OTEL_TAIL_SAMPLING_TIMEOUT_MS
+
+A trace whose local root has not ended after this long is decided early, in milliseconds;
+its later spans follow that decision (an ERROR span is still kept). Default: ``300000``.
+"""
+
+PODCAST_KG_OTEL_TRACED_FUNCTIONS = "PODCAST_KG_OTEL_TRACED_FUNCTIONS"
+"""
+.. envvar:: PODCAST_KG_OTEL_TRACED_FUNCTIONS
+
+Functions to trace with no code change: ``module:qualified.name`` entries separated by ``;``
+or ``,`` (e.g. ``pipeline.stages:process_episode;pipeline.graph:GraphWriter.write``), each
+wrapped in a span when its module is imported. Default: empty.
+"""
+
+PODCAST_KG_OTEL_FORK_HANDLERS = "PODCAST_KG_OTEL_FORK_HANDLERS"
+"""
+.. envvar:: PODCAST_KG_OTEL_FORK_HANDLERS
+
+``true`` fixes ``process.pid`` and resets exporter and buffers in forked children, and makes
+``os._exit`` in a child flush its spans first (bounded by the exit timeout). Default: ``true``.
+"""

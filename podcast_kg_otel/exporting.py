@@ -306,6 +306,7 @@ class ExitHandler:
         self.processors = list(processors)
         self.providers: list[Any] = []
         self.timed_out = False
+        self._ran = False
 
     def add_provider(self, provider: Any) -> None:
         """Take over ``provider``'s own atexit shutdown, which has no bound."""
@@ -322,8 +323,16 @@ class ExitHandler:
             except Exception:
                 _logger.debug("provider shutdown failed", exc_info=True)
 
+    def reset_after_fork(self) -> None:
+        """A forked child runs its own exit (before ``os._exit`` or at ``atexit``)."""
+        self._ran = False
+        self.timed_out = False
+
     def run(self) -> None:
         """End open spans, flush and shut down, giving up when the budget is spent."""
+        if self._ran:
+            return
+        self._ran = True
         deadline = time.monotonic() + self.budget
         exporters = [processor.quiet_exporter for processor in self.processors]
         for exporter in exporters:

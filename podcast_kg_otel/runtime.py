@@ -1,0 +1,180 @@
+"""Settings and wiring for the run-time behaviours: lazy instrumentation, quiet bounded
+export and exit, tail sampling, traced functions and fork handling.
+
+The configurator calls three functions: ``quiet_exporter`` around each exporter factory,
+``export_processor`` for the batch processor over it (wrapped in tail sampling when that
+is on), and ``install`` once the provider is global.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from podcast_kg_otel_util import env as envtools
+from podcast_kg_otel_util.failopen import log_once
+
+from podcast_kg_otel import environment_variables as names
+
+_logger = logging.getLogger("podcast_kg_otel.runtime")
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import SpanProcessor
+    from opentelemetry.sdk.trace.export import SpanExporter
+
+    from podcast_kg_otel.exporting import QuietSpanExporter
+
+
+@dataclass(frozen=True)
+class RuntimeSettings:
+    """The ``PODCAST_KG_OTEL_*`` run-time settings (see ``environment_variables``)."""
+
+    lazy_instrumentation: bool = True
+    exit_timeout: float = 0.8
+    export_warning_interval: float = 60.0
+    tail_sampling: bool = False
+    tail_ratio: float | None = None
+    tail_slow_threshold: float | None = None
+    tail_max_traces: int = 2048
+    tail_max_spans: int = 20000
+    tail_trace_timeout: float = 300.0
+    traced_functions: str = ""
+    fork_handlers: bool = True
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> RuntimeSettings:
+        ratio_set = bool(env.get(names.PODCAST_KG_OTEL_TAIL_SAMPLING_RATIO, "").strip())
+        ratio = envtools.env_float(
+            names.PODCAST_KG_OTEL_TAIL_SAMPLING_RATIO, -1.0, minimum=0, maximum=1, environ=env
+        )
+        slow_ms = envtools.env_float(
+            names.PODCAST_KG_OTEL_TAIL_SAMPLING_SLOW_MS, 0.0, minimum=0, environ=env
+        )
+        return cls(
+            lazy_instrumentation=envtools.env_bool(
+                names.PODCAST_KG_OTEL_LAZY_INSTRUMENTATION, True, env
+            ),
+            exit_timeout=envtools.env_float(
+                names.PODCAST_KG_OTEL_EXIT_TIMEOUT_MS, 800.0, minimum=0, environ=env
+            )
+            / 1000,
+            tail_sampling=envtools.env_bool(names.PODCAST_KG_OTEL_TAIL_SAMPLING, ratio_set, env),
+            tail_ratio=ratio if ratio >= 0 else None,
+            tail_slow_threshold=slow_ms / 1000 if slow_ms > 0 else None,
+            tail_max_traces=envtools.env_int(
+                names.PODCAST_KG_OTEL_TAIL_SAMPLING_MAX_TRACES, 2048, minimum=1, environ=env
+            ),
+            tail_max_spans=envtools.env_int(
+                names.PODCAST_KG_OTEL_TAIL_SAMPLING_MAX_SPANS, 20000, minimum=1, environ=env
+            ),
+            tail_trace_timeout=envtools.env_float(
+                names.PODCAST_KG_OTEL_TAIL_SAMPLING_TIMEOUT_MS, 300000.0, minimum=1, environ=env
+            )
+            / 1000,
+            traced_functions=env.get(names.PODCAST_KG_OTEL_TRACED_FUNCTIONS, ""),
+            fork_handlers=envtools.env_bool(names.PODCAST_KG_OTEL_FORK_HANDLERS, True, env),
+        )
+
+
+def quiet_exporter(
+    settings: RuntimeSettings,
+    factory: SpanExporter | Callable[[], SpanExporter],
+    endpoint: str,
+) -> QuietSpanExporter:
+    """The exporter built on first use, failing quietly (see ``exporting``)."""
+    from podcast_kg_otel.exporting import QuietSpanExporter
+
+    return QuietSpanExporter(factory, endpoint, warn_interval=settings.export_warning_interval)
+
+
+def export_processor(
+    settings: RuntimeSettings,
+    exporter: SpanExporter,
+    head_ratio: float | None,
+    batch: bool = True,
+    **batch_options: Any,
+) -> SpanProcessor:
+    """The (counting) batch or simple processor over ``exporter``, behind tail sampling
+    when that is on.
+
+    The tail ratio is ``PODCAST_KG_OTEL_TAIL_SAMPLING_RATIO``, else the configured ratio
+    sampler's rate (``head_ratio``), else 1.0.
+    """
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+    from podcast_kg_otel.exporting import CountingBatchSpanProcessor, QuietSpanExporter
+    from podcast_kg_otel.sampling import TailSamplingProcessor
+
+    if not isinstance(exporter, QuietSpanExporter):
+        exporter = quiet_exporter(settings, exporter, type(exporter).__name__)
+    processor: SpanProcessor = (
+        CountingBatchSpanProcessor(exporter, **batch_options)
+        if batch
+        else SimpleSpanProcessor(exporter)
+    )
+    if not settings.tail_sampling:
+        return processor
+    ratio = settings.tail_ratio if settings.tail_ratio is not None else head_ratio
+    return TailSamplingProcessor(
+        processor,
+        1.0 if ratio is None else ratio,
+        slow_threshold=settings.tail_slow_threshold,
+        max_traces=settings.tail_max_traces,
+        max_spans=settings.tail_max_spans,
+        trace_timeout=settings.tail_trace_timeout,
+    )
+
+
+def _processors(provider: Any) -> Iterator[Any]:
+    """Our processors inside the provider's multi-processor (fail-open walk)."""
+    active = getattr(provider, "_active_span_processor", None)
+    for processor in getattr(active, "_span_processors", ()):
+        yield processor
+        inner = getattr(processor, "next_processor", None)
+        if inner is not None:
+            yield inner
+
+
+def install(provider: Any, settings: RuntimeSettings, other_signals: bool = False) -> None:
+    """Open-span tracking, the bounded exit, fork handlers and traced functions.
+
+    With ``other_signals`` the global meter and logger providers get the same bounded exit.
+    """
+    try:
+        _install(provider, settings, other_signals)
+    except Exception:
+        log_once(
+            _logger,
+            "runtime-install",
+            "podcast-kg-otel: exit/fork/traced-function set-up failed; spans still export",
+        )
+
+
+def _install(provider: Any, settings: RuntimeSettings, other_signals: bool) -> None:
+    from podcast_kg_otel.exporting import CountingBatchSpanProcessor, ExitHandler, OpenSpanTracker
+    from podcast_kg_otel.fork import install_fork_handlers
+    from podcast_kg_otel.functions import install_traced_functions
+    from podcast_kg_otel.sampling import TailSamplingProcessor
+
+    tracker = OpenSpanTracker()
+    provider.add_span_processor(tracker)
+    processors = list(_processors(provider))
+    batch = [p for p in processors if isinstance(p, CountingBatchSpanProcessor)]
+    exit_handler = ExitHandler(settings.exit_timeout, tracker, batch)
+    exit_handler.add_provider(provider)
+    if other_signals:
+        from opentelemetry._logs import get_logger_provider
+        from opentelemetry.metrics import get_meter_provider
+
+        for other in (get_meter_provider(), get_logger_provider()):
+            if hasattr(other, "shutdown"):
+                exit_handler.add_provider(other)
+    exit_handler.install()
+    if settings.fork_handlers:
+        resettables = [tracker, exit_handler, *batch]
+        resettables += [p for p in processors if isinstance(p, TailSamplingProcessor)]
+        resettables += [p.quiet_exporter for p in batch]
+        install_fork_handlers(provider, resettables, exit_flush=exit_handler.run)
+    install_traced_functions(settings.traced_functions)
