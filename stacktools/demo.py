@@ -24,15 +24,21 @@ from stacktools.stack import REPO_ROOT, Stack, ensure_up
 
 SERVICE_NAME = "podcast-pipeline-demo"
 EPISODE_FUNCTION = "pipeline.stages:process_episode"
-TRACE_FUNCTIONS_ENV = "PODCAST_KG_OTEL_TRACE_FUNCTIONS"
+# The feed download and the model load get a root span (and a trace) of their own too.
+TRACED_FUNCTIONS = f"{EPISODE_FUNCTION};pipeline.feed:load_feed;pipeline.transcribe:load_model"
+LOG_FORMAT = "%(levelname)s %(name)s [trace_id=%(otelTraceID)s span_id=%(otelSpanID)s] %(message)s"
+TRACED_FUNCTIONS_ENV = "PODCAST_KG_OTEL_TRACED_FUNCTIONS"
 EPISODES_IN_FEED = 4
 
 # Attributes worth a glance, in the order they are shown; others are left to the API.
 KEY_ATTRIBUTES = (
     "code.function.name",
     "http.request.method",
+    "http.method",
     "url.full",
+    "http.url",
     "http.response.status_code",
+    "http.status_code",
     "db.system.name",
     "db.system",
     "db.namespace",
@@ -56,8 +62,9 @@ def pipeline_env(stack: Stack, service_name: str, run_id: str) -> dict[str, str]
     """Environment for one instrumented pipeline run against `stack` (no code changes)."""
     return {
         **stack.otel_env(service_name),
-        TRACE_FUNCTIONS_ENV: EPISODE_FUNCTION,
+        TRACED_FUNCTIONS_ENV: TRACED_FUNCTIONS,
         "OTEL_PYTHON_LOG_CORRELATION": "true",
+        "OTEL_PYTHON_LOG_FORMAT": LOG_FORMAT,
         **pipeline_settings(stack, run_id),
     }
 
@@ -111,7 +118,7 @@ def _is_episode_root(span: Span) -> bool:
 
 
 def _short(value: object) -> str:
-    text = str(value)
+    text = f"{value:.3g}" if isinstance(value, float) else str(value)
     return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "…"
 
 
@@ -153,7 +160,7 @@ def run_demo(stack: Stack, service_name: str, environ: Mapping[str, str]) -> int
     since_us = int(time.time() * 1_000_000)
     env = {**environ, **pipeline_env(stack, service_name, run_id)}
     print(f"$ opentelemetry-instrument python -m pipeline   (service {service_name!r})")
-    print(f"  {TRACE_FUNCTIONS_ENV}={EPISODE_FUNCTION}\n", flush=True)
+    print(f"  {TRACED_FUNCTIONS_ENV}={TRACED_FUNCTIONS}\n", flush=True)
     result = subprocess.run(pipeline_command(instrumented=True), env=env, cwd=REPO_ROOT)
     if result.returncode != 0:
         print(f"the pipeline exited with {result.returncode}", file=sys.stderr)

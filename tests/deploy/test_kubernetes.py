@@ -133,7 +133,7 @@ def test_pipeline_cronjob_is_configured_by_otel_environment_only():
     assert container["command"][:3] == ["opentelemetry-instrument", "python", "-m"]
     config_map = named(manifests, "ConfigMap", container["envFrom"][0]["configMapRef"]["name"])
     env = config_map["data"]
-    assert env["PODCAST_KG_OTEL_TRACE_FUNCTIONS"] == "pipeline.stages:process_episode"
+    assert "pipeline.stages:process_episode" in env["PODCAST_KG_OTEL_TRACED_FUNCTIONS"].split(";")
     assert env["OTEL_EXPORTER_OTLP_PROTOCOL"] == "http/protobuf"
     # The OTLP endpoint is the jaeger Service, on a port it exposes.
     host, port = env["OTEL_EXPORTER_OTLP_ENDPOINT"].removeprefix("http://").split(":")
