@@ -1,0 +1,72 @@
+"""Private by default, proven against the real auth-enabled server: no password, auth
+token, parameter value or record value in any attribute, event or log line."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import neo4j
+import pytest
+from podcast_kg_otel_neo4j import Neo4jInstrumentor
+
+pytestmark = pytest.mark.usefixtures("cleanup")
+RECORD_VALUE = "record-value-7c1f"
+PARAM_VALUE = "param-value-93ab"
+
+
+def _exercise(uri: str, auth: tuple[str, str], label: str) -> None:
+    with neo4j.GraphDatabase.driver(uri, auth=auth) as driver:
+        driver.execute_query(f"CREATE (:{label} {{v: $v, r: $r}})", v=PARAM_VALUE, r=RECORD_VALUE)
+        driver.execute_query("RETURN $x AS x", x=PARAM_VALUE, auth_=auth)
+        with driver.session() as session:
+            session.run(f"MATCH (n:{label}) WHERE n.r <> 'literal-9d2e' RETURN n.r AS r").data()
+            session.execute_read(lambda tx: tx.run(f"MATCH (n:{label}) RETURN n").data())
+            with session.begin_transaction() as tx:
+                tx.run(f"MATCH (n:{label}) RETURN n.v, n.r").single()
+
+
+def test_no_secret_anywhere(stack, spans, label, caplog):
+    caplog.set_level(logging.DEBUG)
+    password = stack.neo4j_password
+    _exercise(stack.neo4j_uri, stack.neo4j_auth, label)
+    with pytest.raises(neo4j.exceptions.AuthError):
+        _exercise(stack.neo4j_uri, (stack.neo4j_user, password + "-wrong"), label)
+
+    async def run_async() -> None:
+        async with neo4j.AsyncGraphDatabase.driver(stack.neo4j_uri, auth=stack.neo4j_auth) as d:
+            await d.execute_query("RETURN $x AS x", x=PARAM_VALUE)
+
+    asyncio.run(run_async())
+    exported = [span.to_json() for span in spans.neo4j()]
+    assert len(exported) >= 8
+    for text in exported:
+        assert password not in text
+        assert RECORD_VALUE not in text
+        assert PARAM_VALUE not in text
+        assert "db.query.parameter" not in text
+        assert "literal-9d2e" not in text  # literals of unparameterized text become ?
+    logged = [record.getMessage() for record in caplog.records] + [caplog.text]
+    assert caplog.records, "driver DEBUG logging was captured"
+    assert all(password not in line for line in logged)
+
+
+def test_parameter_allowlist_is_opt_in(stack, label):
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    instrumentor = Neo4jInstrumentor()
+    instrumentor.instrument(tracer_provider=provider, capture_parameters=["episode"])
+    try:
+        with neo4j.GraphDatabase.driver(stack.neo4j_uri, auth=stack.neo4j_auth) as driver:
+            driver.execute_query("RETURN $episode, $secret", episode=42, secret=PARAM_VALUE)
+    finally:
+        instrumentor.uninstrument()
+    [span] = exporter.get_finished_spans()
+    assert span.attributes["db.query.parameter.episode"] == "42"
+    assert "db.query.parameter.secret" not in span.attributes
+    assert PARAM_VALUE not in span.to_json()
