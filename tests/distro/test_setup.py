@@ -1,0 +1,236 @@
+"""The configurator's building blocks, the distro and the start-up hook, in process."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+
+import pytest
+from opentelemetry import propagate
+from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcExporter
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+from opentelemetry.sdk.trace.sampling import Decision
+
+from podcast_kg_otel import _early
+from podcast_kg_otel.config import TracingConfig
+from podcast_kg_otel.configurator import _build_exporter, build_sampler, configure_sdk, load_config
+from podcast_kg_otel.distro import PodcastKgOtelDistro
+from podcast_kg_otel.propagation import inject_context, install_propagators
+from podcast_kg_otel.resource import build_resource
+
+AUTO_DIR = os.path.join("site-packages", "opentelemetry", "instrumentation", "auto_instrumentation")
+
+
+@pytest.fixture
+def restore_textmap() -> Iterator[None]:
+    original = propagate.get_global_textmap()
+    yield
+    propagate.set_global_textmap(original)
+
+
+def _decision(config: TracingConfig, trace_id: int) -> Decision:
+    return build_sampler(config).should_sample(None, trace_id, "span").decision
+
+
+def test_sampler_from_sampling_rate_is_parent_based_ratio() -> None:
+    sampler = build_sampler(TracingConfig(sampling_rate=0.25))
+    assert sampler.get_description().startswith("ParentBased{root:TraceIdRatioBased{0.25},")
+    assert _decision(TracingConfig(sampler="always_off"), 1) is Decision.DROP
+    assert _decision(TracingConfig(sampling_rate=0.0), 2**100) is Decision.DROP
+    assert _decision(TracingConfig(sampling_rate=1.0), 2**100) is Decision.RECORD_AND_SAMPLE
+
+
+def test_sampler_that_cannot_be_built_falls_back_with_one_warning(
+    our_warnings: Callable[[], list[str]],
+) -> None:
+    sampler = build_sampler(TracingConfig(sampler="traceidratio", sampler_arg="half"))
+    assert sampler.get_description().startswith("ParentBased{root:AlwaysOnSampler")
+    (message,) = our_warnings()
+    assert "'traceidratio'" in message and "parentbased_always_on" in message
+
+
+@pytest.mark.parametrize(
+    ("config", "name", "kind", "endpoint"),
+    [
+        (TracingConfig(), "otlp", HttpExporter, "http://127.0.0.1:4318/v1/traces"),
+        (TracingConfig(jaeger_host="jaeger", jaeger_port=4317), "otlp", GrpcExporter, None),
+        (TracingConfig(), "otlp_proto_grpc", GrpcExporter, None),
+        (
+            TracingConfig(protocol="grpc"),
+            "otlp_proto_http",
+            HttpExporter,
+            "http://127.0.0.1:4318/v1/traces",
+        ),
+        (TracingConfig(), "console", ConsoleSpanExporter, None),
+    ],
+)
+def test_exporter_per_name_and_protocol(
+    config: TracingConfig, name: str, kind: type, endpoint: str | None
+) -> None:
+    exporter = _build_exporter(config, name)
+    try:
+        assert isinstance(exporter, kind)
+        if endpoint is not None:
+            assert exporter._endpoint == endpoint
+    finally:
+        exporter.shutdown()
+
+
+def test_tracing_off_installs_no_provider_but_still_the_propagators(restore_textmap: None) -> None:
+    assert configure_sdk(TracingConfig(exporters=(), propagators=("tracecontext",))) is None
+    assert [type(p).__name__ for p in propagate.get_global_textmap()._propagators] == [
+        "TraceContextTextMapPropagator"
+    ]
+
+
+def test_propagators_take_effect_whatever_the_import_order(
+    restore_textmap: None, provider: TracerProvider
+) -> None:
+    from opentelemetry import baggage
+    from opentelemetry import context as context_api
+
+    install_propagators(("tracecontext",))
+    with provider.get_tracer("t").start_as_current_span("s"):
+        token = context_api.attach(baggage.set_baggage("k", "v"))
+        try:
+            headers = inject_context()
+        finally:
+            context_api.detach(token)
+    assert set(headers) == {"traceparent"}
+    install_propagators(())
+    assert inject_context() == {}
+
+
+def test_resource_has_service_process_host_and_distro_attributes() -> None:
+    config = TracingConfig(
+        service_name="svc",
+        service_version="2.0",
+        environment="prod",
+        resource_attributes={"host.name": "overridden", "team": "kg"},
+    )
+    attributes = build_resource(config).attributes
+    assert attributes["service.name"] == "svc"
+    assert attributes["service.version"] == "2.0"
+    assert attributes["deployment.environment.name"] == "prod"
+    assert len(attributes["service.instance.id"]) == 36
+    assert attributes["process.pid"] == os.getpid()
+    assert attributes["process.runtime.name"] == "cpython"
+    assert attributes["host.name"] == "overridden" and attributes["team"] == "kg"
+    assert attributes["host.arch"]
+    assert attributes["telemetry.distro.name"] == "podcast-kg-otel"
+    assert attributes["telemetry.distro.version"]
+    assert "process.command_args" not in attributes
+
+
+def test_distro_selects_our_configurator_and_maps_legacy_flags(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("OTEL_PYTHON_CONFIGURATOR", raising=False)
+    monkeypatch.setenv("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS", "urllib3")
+    monkeypatch.setenv("INSTRUMENT_REDIS", "false")
+    monkeypatch.setenv("INSTRUMENT_WHISPER", "false")
+    PodcastKgOtelDistro().configure()
+    assert os.environ["OTEL_PYTHON_CONFIGURATOR"] == "podcast_kg_otel"
+    assert os.environ["OTEL_PYTHON_DISABLED_INSTRUMENTATIONS"] == (
+        "podcast_kg_faster_whisper,redis,urllib3"
+    )
+
+
+class _EntryPoint:
+    def __init__(self, name: str, target: object) -> None:
+        self.name = name
+        self._target = target
+
+    def load(self) -> object:
+        if isinstance(self._target, BaseException):
+            raise self._target
+        return self._target
+
+
+class _Failing:
+    def instrument(self, **kwargs: object) -> None:
+        raise RuntimeError("instrumentor bug")
+
+
+def test_distro_skips_a_failing_instrumentor_with_one_warning(
+    monkeypatch: pytest.MonkeyPatch, our_warnings: Callable[[], list[str]]
+) -> None:
+    monkeypatch.setenv("PODCAST_KG_OTEL_LAZY_INSTRUMENTATION", "false")
+    distro = PodcastKgOtelDistro()
+    distro.load_instrumentor(_EntryPoint("broken", _Failing), skip_dep_check=True)
+    distro.load_instrumentor(_EntryPoint("broken", _Failing), skip_dep_check=True)
+    (message,) = our_warnings()
+    assert "'broken'" in message
+    with pytest.raises(ModuleNotFoundError):  # the upstream loader reports this one itself
+        distro.load_instrumentor(_EntryPoint("missing", ModuleNotFoundError("x")))
+
+
+def test_strict_mode_stops_start_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PODCAST_KG_OTEL_STRICT", "true")
+    monkeypatch.setenv("TRACING_SAMPLING_RATE", "often")
+    with pytest.raises(SystemExit, match="TRACING_SAMPLING_RATE='often'"):
+        load_config()
+
+
+@pytest.mark.parametrize(
+    ("env", "distro", "configurator"),
+    [
+        ({"PYTHONPATH": AUTO_DIR}, "podcast_kg_otel", "podcast_kg_otel"),
+        ({"PYTHONPATH": os.pathsep.join(["app", AUTO_DIR])}, "podcast_kg_otel", "podcast_kg_otel"),
+        ({"PYTHONPATH": AUTO_DIR, "OTEL_PYTHON_DISTRO": "distro"}, "distro", None),
+        (
+            {
+                "PYTHONPATH": AUTO_DIR,
+                "OTEL_PYTHON_DISTRO": "distro",
+                "OTEL_PYTHON_CONFIGURATOR": "configurator",
+            },
+            "distro",
+            "configurator",
+        ),
+        ({"PYTHONPATH": "app"}, None, None),
+        ({}, None, None),
+    ],
+)
+def test_start_up_hook_selects_our_distro_only_under_auto_instrumentation(
+    monkeypatch: pytest.MonkeyPatch, env: dict, distro: str | None, configurator: str | None
+) -> None:
+    for name in ("PYTHONPATH", "OTEL_PYTHON_DISTRO", "OTEL_PYTHON_CONFIGURATOR"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    _early.run()
+    assert os.environ.get("OTEL_PYTHON_DISTRO") == distro
+    assert os.environ.get("OTEL_PYTHON_CONFIGURATOR") == configurator
+
+
+@pytest.mark.parametrize(
+    ("raw", "used", "warned"),
+    [
+        ("tracecontext,bogus", "tracecontext", True),
+        ("bogus", "tracecontext,baggage", True),
+        ("tracecontext, baggage", "tracecontext, baggage", False),
+        ("none", "none", False),
+    ],
+)
+def test_start_up_hook_repairs_unknown_propagators(
+    monkeypatch: pytest.MonkeyPatch,
+    our_warnings: Callable[[], list[str]],
+    raw: str,
+    used: str,
+    warned: bool,
+) -> None:
+    monkeypatch.setenv("OTEL_PROPAGATORS", raw)
+    _early.run()
+    assert os.environ["OTEL_PROPAGATORS"] == used
+    assert len(our_warnings()) == (1 if warned else 0)
+
+
+def test_start_up_hook_leaves_bad_propagators_to_fail_in_strict_mode(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PODCAST_KG_OTEL_STRICT", "true")
+    monkeypatch.setenv("OTEL_PROPAGATORS", "bogus")
+    _early.run()
+    assert os.environ["OTEL_PROPAGATORS"] == "bogus"
