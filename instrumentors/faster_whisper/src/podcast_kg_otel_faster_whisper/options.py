@@ -31,13 +31,22 @@ _SCALARS = (
 
 
 def binder(function: Callable) -> Callable[..., dict[str, Any]]:
-    """A function binding `(instance, *args, **kwargs)` to `function`'s parameters."""
-    signature = inspect.signature(function)
+    """A function mapping `(instance, *args, **kwargs)` to `function`'s parameter names,
+    defaults filled in. Computed once per patch; much cheaper than `Signature.bind`, and
+    it never rejects a call: a wrong call is the library's to reject."""
+    parameters = list(inspect.signature(function).parameters.values())
+    positional = [
+        p.name
+        for p in parameters
+        if p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    ]
+    defaults = {p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty}
 
     def bind(*args: Any, **kwargs: Any) -> dict[str, Any]:
-        bound = signature.bind(*args, **kwargs)
-        bound.apply_defaults()
-        return bound.arguments
+        arguments = dict(defaults)
+        arguments.update(zip(positional, args, strict=False))
+        arguments.update(kwargs)
+        return arguments
 
     return bind
 
