@@ -117,7 +117,7 @@ PODCAST_KG_OTEL_EXIT_TIMEOUT_MS = "PODCAST_KG_OTEL_EXIT_TIMEOUT_MS"
 .. envvar:: PODCAST_KG_OTEL_EXIT_TIMEOUT_MS
 
 The longest the exit may spend ending open spans and flushing them, in milliseconds; a dead
-or hanging collector never holds the process longer. Default: ``800``.
+or hanging collector never holds the process longer. Default: ``700``.
 """
 
 PODCAST_KG_OTEL_TAIL_SAMPLING = "PODCAST_KG_OTEL_TAIL_SAMPLING"

@@ -22,6 +22,7 @@ and every failed batch logs a traceback. Here:
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import threading
 import time
@@ -36,6 +37,8 @@ from opentelemetry.sdk.trace.export import (
     SpanExportResult,
 )
 
+from podcast_kg_otel import notices
+
 ENDED_AT_EXIT = "podcast_kg_otel.span.ended_at_exit"
 
 _logger = logging.getLogger("podcast_kg_otel.export")
@@ -46,7 +49,12 @@ class _QuietFilter(logging.Filter):
     """Drops the exporters' own records while a QuietSpanExporter is working."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not getattr(_quiet, "active", False)
+        if not getattr(_quiet, "active", False):
+            return True
+        if getattr(_quiet, "first_message", None) is None:
+            with contextlib.suppress(Exception):
+                _quiet.first_message = record.getMessage().splitlines()[0][:240]
+        return False
 
 
 _filter = _QuietFilter()
@@ -149,9 +157,10 @@ class QuietSpanExporter(SpanExporter):
             self._dropped(count, "the exporter was already shut down")
             return SpanExportResult.FAILURE
         _quiet.active = True
+        _quiet.first_message = None
         try:
             result = self._inner().export(spans)
-            reason = "the collector rejected the batch or did not answer"
+            reason = _quiet.first_message or "the collector rejected the batch"
         except Exception as error:  # never into the batch processor: it prints tracebacks
             result, reason = SpanExportResult.FAILURE, _describe(error)
         finally:
@@ -213,13 +222,10 @@ class QuietSpanExporter(SpanExporter):
         when = (
             "at exit" if final else f"(next report in {self._warn_interval:.0f} s at the earliest)"
         )
-        _logger.warning(
-            "podcast-kg-otel: could not export spans to the OTLP collector at %s: %s; "
-            "dropped %d span(s) %s",
-            self.endpoint,
-            reason,
-            count,
-            when,
+        notices.warn(
+            _logger,
+            f"podcast-kg-otel: could not export spans to the collector at {self.endpoint} "
+            f"({reason}); dropped {count} span(s) {when}",
         )
 
     def begin_exit(self) -> None:
@@ -259,13 +265,19 @@ class OpenSpanTracker(SpanProcessor):
     """Knows the spans that are still open, so they can be ended at exit."""
 
     def __init__(self) -> None:
-        self._open: dict[int, Span] = {}
+        self._open: dict[tuple[int, int], Span] = {}
+
+    @staticmethod
+    def _key(span: ReadableSpan) -> tuple[int, int]:
+        context = span.get_span_context()
+        return (context.trace_id, context.span_id)
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
-        self._open[id(span)] = span
+        self._open[self._key(span)] = span
 
     def on_end(self, span: ReadableSpan) -> None:
-        self._open.pop(id(span), None)
+        # The SDK passes a new ReadableSpan to on_end, hence the key by span context.
+        self._open.pop(self._key(span), None)
 
     def open_spans(self) -> list[Span]:
         return list(self._open.values())

@@ -30,9 +30,8 @@ from opentelemetry import trace
 from opentelemetry.context import attach, detach
 from podcast_kg_otel_util.env import report_bad_value
 from podcast_kg_otel_util.errors import record_error
-from podcast_kg_otel_util.failopen import log_once
 
-from podcast_kg_otel import lazy
+from podcast_kg_otel import lazy, notices
 from podcast_kg_otel.version import __version__
 
 TRACED_FUNCTIONS_ENV = "PODCAST_KG_OTEL_TRACED_FUNCTIONS"
@@ -184,12 +183,16 @@ def traced(func: Callable[..., Any], span_name: str) -> Callable[..., Any]:
     return wrapper
 
 
+_warned: set[Target] = set()
+
+
 def _warn(target: Target, problem: str) -> None:
-    log_once(
+    if target in _warned:
+        return
+    _warned.add(target)
+    notices.warn(
         _logger,
-        f"target:{target.module}:{target.qualname}",
         f"{TRACED_FUNCTIONS_ENV}: {target.module}:{target.qualname} {problem}; it is not traced",
-        exc_info=False,
     )
 
 
