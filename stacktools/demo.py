@@ -30,9 +30,9 @@ LOG_FORMAT = "%(levelname)s %(name)s [trace_id=%(otelTraceID)s span_id=%(otelSpa
 TRACED_FUNCTIONS_ENV = "PODCAST_KG_OTEL_TRACED_FUNCTIONS"
 EPISODES_IN_FEED = 4
 
-# Attributes worth a glance, in the order they are shown; others are left to the API.
+# Attributes worth a glance, in the order shown (span names already carry the operation,
+# model and query summary); everything else is one click away in the query API.
 KEY_ATTRIBUTES = (
-    "code.function.name",
     "http.request.method",
     "http.method",
     "url.full",
@@ -41,13 +41,8 @@ KEY_ATTRIBUTES = (
     "http.status_code",
     "db.system.name",
     "db.system",
-    "db.namespace",
     "db.response.status_code",
-    "neo4j.transaction.type",
     "neo4j.transaction.attempts",
-    "gen_ai.operation.name",
-    "gen_ai.provider.name",
-    "gen_ai.request.model",
     "gen_ai.usage.input_tokens",
     "gen_ai.usage.output_tokens",
     "faster_whisper.audio.duration",
@@ -139,7 +134,8 @@ def span_details(span: Span) -> str:
 
 def render(trace: Trace) -> str:
     """The trace as an indented tree with durations, status and key attributes."""
-    return textwrap.indent(trace.render(span_details), "  ")
+    lines = trace.render(span_details).splitlines()
+    return textwrap.indent("\n".join(line.rstrip() for line in lines), "  ")
 
 
 def next_steps(query_url: str, service_name: str, trace_ids: list[str]) -> str:
@@ -169,10 +165,11 @@ def run_demo(stack: Stack, service_name: str, environ: Mapping[str, str]) -> int
     traces = episode_traces(jaeger, service_name, since_us)
     ok = next(t for t in traces if t.roots[0].status_code != "ERROR")
     failed = [t for t in traces if t.roots[0].status_code == "ERROR"]
-    print(f"\nJaeger has {len(traces)} episode traces for this run; a successful episode:\n")
+    print(f"\nJaeger has {len(traces)} episode traces for this run. A successful episode")
+    print(f"(trace {ok.trace_id}, read back from {stack.jaeger_query_url}):\n")
     print(render(ok))
     for trace in failed[:1]:
-        print("\nand the episode that failed, with the error where it happened:\n")
+        print(f"\nThe episode that failed (trace {trace.trace_id}), error where it happened:\n")
         print(render(trace))
     print()
     shown = [ok.trace_id, *(t.trace_id for t in failed[:1])]
