@@ -63,11 +63,13 @@ class _Watcher:
         span = self.span
         if span is None:
             return
-        if span.is_recording():
-            if failure is not None and not any(key in metadata for key in _SUMMARY_KEYS):
-                errors.record_failure(span, failure)
-            summary.apply(span, metadata, self.namespace_known)
-        span.end()
+        try:
+            if span.is_recording():
+                if failure is not None and not any(key in metadata for key in _SUMMARY_KEYS):
+                    errors.record_failure(span, failure)
+                summary.apply(span, metadata, self.namespace_known)
+        finally:
+            span.end()
 
     def abandon(self) -> None:
         try:

@@ -153,13 +153,15 @@ class Wrappers:
 
     def _end_unit(self, unit: Unit, exc: BaseException | None) -> None:
         span = unit.span
-        if span.is_recording():
-            span.set_attribute(attr.NEO4J_TRANSACTION_ATTEMPTS, unit.attempts)
-            if exc is not None:
-                errors.record_exception(span, exc)
-            if unit.kind == attr.TX_EXECUTE_QUERY:
-                summary.apply(span, unit.metadata, unit.database is not None)
-        span.end()
+        try:
+            if span.is_recording():
+                span.set_attribute(attr.NEO4J_TRANSACTION_ATTEMPTS, unit.attempts)
+                if exc is not None:
+                    errors.record_exception(span, exc)
+                if unit.kind == attr.TX_EXECUTE_QUERY:
+                    summary.apply(span, unit.metadata, unit.database is not None)
+        finally:
+            span.end()
 
     def _counted(
         self, function: Callable, unit: Unit, is_async: bool, count: bool = True
@@ -457,9 +459,10 @@ class Wrappers:
         try:
             if span.is_recording():
                 errors.record_exception(span, exc)
-            span.end()
         except Exception:  # fail open
             _oops("recording an error")
+        finally:
+            span.end()
 
     def _watch(self, result: Any, span: Span | None, unit: Unit | None, known: bool) -> None:
         try:
