@@ -1,5 +1,6 @@
 # One place for the commands the README documents.
 #   make test   - set up the environment and run every test against the real stack
+#   make demo   - run the demo pipeline traced with zero code changes; print a trace tree
 #   make up     - bring the local stack up (Jaeger v2, Neo4j, Redis); make down stops it
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -44,3 +45,11 @@ test-neo4j5: $(NEO4J5_VENV)/.installed
 
 lint: venv
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+# The main job in one command: the environment, the local stack, the podcast pipeline
+# under opentelemetry-instrument (configured by environment variables only), then one
+# episode's trace read back from Jaeger and printed as a tree.
+.PHONY: demo
+demo: venv
+	deploy/local/up
+	$(PY) -m stacktools.demo
