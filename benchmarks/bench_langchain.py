@@ -1,0 +1,149 @@
+"""LangChain instrumentation overhead, ours against OpenInference and OpenLLMetry, in one run.
+
+The chain is `ChatPromptTemplate | FakeListChatModel | StrOutputParser`. Each
+implementation runs in its own worker process: ours in this repository's environment,
+the competitors each in a virtual environment of their own (they register a conflicting
+`langchain` entry point), created on first use under
+~/.cache/podcast-kg-otel/bench-venvs/. A worker first times the chain uninstrumented,
+then instruments it with its default settings and an SDK TracerProvider with a
+BatchSpanProcessor and a discarding exporter, and times it again; the added cost per
+invocation is the difference, measured inside the same process.
+
+    python benchmarks/bench_langchain.py [--calls 2000] [--rounds 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import venv
+from pathlib import Path
+
+LANGCHAIN_CORE = "langchain-core==1.7.2"
+OTEL_SDK = "opentelemetry-sdk==1.45.2"
+COMPETITORS = {
+    "openinference": "openinference-instrumentation-langchain==0.1.80",
+    "openllmetry": "opentelemetry-instrumentation-langchain==0.62.4",
+}
+VENV_ROOT = Path.home() / ".cache" / "podcast-kg-otel" / "bench-venvs"
+
+
+def _instrument(impl: str, provider: object) -> None:
+    if impl == "ours":
+        from podcast_kg_otel_langchain import LangChainInstrumentor
+
+        LangChainInstrumentor().instrument(tracer_provider=provider)
+    elif impl == "openinference":
+        from openinference.instrumentation.langchain import LangChainInstrumentor
+
+        LangChainInstrumentor().instrument(tracer_provider=provider)
+    elif impl == "openllmetry":
+        from opentelemetry.instrumentation.langchain import LangchainInstrumentor
+
+        LangchainInstrumentor().instrument(tracer_provider=provider)
+    else:
+        raise SystemExit(f"unknown implementation {impl!r}")
+
+
+def _time_per_call(chain: object, calls: int, rounds: int) -> float:
+    """Median over rounds of the mean time per call, in microseconds."""
+    payload = {"topic": "graphs"}
+    samples = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _ in range(calls):
+            chain.invoke(payload)  # type: ignore[attr-defined]
+        samples.append((time.perf_counter() - start) / calls * 1e6)
+    return statistics.median(samples)
+
+
+def worker(impl: str, calls: int, rounds: int) -> dict[str, float]:
+    from langchain_core.language_models import FakeListChatModel
+    from langchain_core.output_parsers import StrOutputParser
+    from langchain_core.prompts import ChatPromptTemplate
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import (
+        BatchSpanProcessor,
+        SpanExporter,
+        SpanExportResult,
+    )
+
+    class Discard(SpanExporter):
+        def export(self, spans: object) -> SpanExportResult:
+            return SpanExportResult.SUCCESS
+
+    prompt = ChatPromptTemplate.from_messages([("human", "Tell me about {topic}")])
+    chain = prompt | FakeListChatModel(responses=["a fine answer"]) | StrOutputParser()
+    _time_per_call(chain, calls // 4, 1)
+    base = _time_per_call(chain, calls, rounds)
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(Discard()))
+    _instrument(impl, provider)
+    _time_per_call(chain, calls // 4, 1)
+    instrumented = _time_per_call(chain, calls, rounds)
+    provider.shutdown()
+    return {"base_us": base, "instrumented_us": instrumented}
+
+
+def _competitor_python(name: str) -> Path:
+    root = VENV_ROOT / name
+    python = root / "bin" / "python"
+    if not python.exists():
+        print(f"creating {root} (one-time)", file=sys.stderr)
+        venv.create(root, with_pip=True)
+        subprocess.run(
+            [python, "-m", "pip", "install", "-q", LANGCHAIN_CORE, OTEL_SDK, COMPETITORS[name]],
+            check=True,
+        )
+    return python
+
+
+def _run_worker(python: Path | str, impl: str, calls: int, rounds: int) -> dict[str, float]:
+    env = {**os.environ, "OTEL_SDK_DISABLED": "false"}
+    env.pop("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS", None)
+    out = subprocess.run(
+        [str(python), __file__, "--worker", impl, "--calls", str(calls), "--rounds", str(rounds)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.calls, args.rounds)))
+        return
+    pythons = {"ours": sys.executable}
+    pythons.update({name: _competitor_python(name) for name in COMPETITORS})
+    results = {
+        impl: _run_worker(python, impl, args.calls, args.rounds) for impl, python in pythons.items()
+    }
+    print("chain: prompt | FakeListChatModel | StrOutputParser,", end=" ")
+    print(f"{args.calls} calls x {args.rounds} rounds")
+    header = ("implementation", "uninstr. us", "instr. us", "added us", "added %")
+    print(f"{header[0]:<15}{header[1]:>13}{header[2]:>11}{header[3]:>10}{header[4]:>9}")
+    for impl, row in results.items():
+        added = row["instrumented_us"] - row["base_us"]
+        print(
+            f"{impl:<15}{row['base_us']:>13.1f}{row['instrumented_us']:>11.1f}"
+            f"{added:>10.1f}{100 * added / row['base_us']:>8.1f}%"
+        )
+    ours = results["ours"]["instrumented_us"] - results["ours"]["base_us"]
+    best = min(r["instrumented_us"] - r["base_us"] for i, r in results.items() if i != "ours")
+    print(f"ours / best competitor added cost: {ours / best:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""Fixtures: the instrumentor on a private TracerProvider with an in-memory exporter."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from podcast_kg_otel_langchain import LangChainInstrumentor
+
+
+class Spans:
+    """Finished spans with helpers to find them and their parents."""
+
+    def __init__(self, exporter: InMemorySpanExporter, provider: TracerProvider) -> None:
+        self.exporter = exporter
+        self.provider = provider
+
+    @property
+    def all(self) -> list[ReadableSpan]:
+        return list(self.exporter.get_finished_spans())
+
+    def named(self, name: str) -> list[ReadableSpan]:
+        return [s for s in self.all if s.name == name]
+
+    def one(self, name: str) -> ReadableSpan:
+        found = self.named(name)
+        assert len(found) == 1, f"expected one {name!r}, got {[s.name for s in self.all]}"
+        return found[0]
+
+    def parent_of(self, span: ReadableSpan) -> ReadableSpan | None:
+        if span.parent is None:
+            return None
+        for candidate in self.all:
+            if candidate.context.span_id == span.parent.span_id:
+                return candidate
+        raise AssertionError(f"parent of {span.name!r} was not exported")
+
+    def names(self) -> list[str]:
+        return sorted(s.name for s in self.all)
+
+    def clear(self) -> None:
+        self.exporter.clear()
+
+
+@pytest.fixture
+def instrument() -> Iterator[Callable[..., Spans]]:
+    """`instrument(**options)` instruments LangChain; uninstrumented after the test."""
+    instrumentor = LangChainInstrumentor()
+
+    def start(**options: Any) -> Spans:
+        exporter = InMemorySpanExporter()
+        provider = TracerProvider()
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+        instrumentor.instrument(tracer_provider=provider, **options)
+        return Spans(exporter, provider)
+
+    yield start
+    instrumentor.uninstrument()
+
+
+@pytest.fixture
+def spans(instrument: Callable[..., Spans]) -> Spans:
+    return instrument()
