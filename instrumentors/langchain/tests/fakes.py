@@ -81,3 +81,13 @@ class ListRetriever(BaseRetriever):
 
     def _get_relevant_documents(self, query: str, *, run_manager: Any) -> list[Document]:
         return list(self.documents)
+
+
+class HttpChat(ModelChat):
+    """Makes a client span inside the provider call, as an HTTP instrumentation would."""
+
+    tracer: Any = None
+
+    def _generate(self, *args: Any, **kwargs: Any) -> Any:
+        with self.tracer.start_as_current_span("POST /v1/chat/completions"):
+            return super()._generate(*args, **kwargs)
