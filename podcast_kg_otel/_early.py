@@ -7,9 +7,11 @@ It does two cheap things, and nothing at all unless the environment asks for it:
   directory is on ``PYTHONPATH``), it makes ``podcast_kg_otel`` the default distro and
   configurator, so ours is selected even when other distros are installed; explicit
   ``OTEL_PYTHON_DISTRO`` / ``OTEL_PYTHON_CONFIGURATOR`` values are left alone;
-* when ``OTEL_PROPAGATORS`` names a propagator that is not installed, it warns once and
-  rewrites the variable to the valid names: upstream raises at import time there, which
-  kills the ``opentelemetry-instrument`` launcher before the application even starts.
+* it repairs the variables upstream reads, and raises on, at import time: an
+  ``OTEL_PROPAGATORS`` naming a propagator that is not installed (kills the
+  ``opentelemetry-instrument`` launcher before the application starts) and a non-integer
+  span limit (breaks ``import opentelemetry.sdk.trace``). Each gets one warning; the
+  propagator list is reduced to the valid names, a bad limit is removed (SDK default).
 """
 
 import os
@@ -17,6 +19,16 @@ import os
 _NAME = "podcast_kg_otel"
 _AUTO_DIR = os.path.join("opentelemetry", "instrumentation", "auto_instrumentation")
 _BUILTIN_PROPAGATORS = {"tracecontext", "baggage", "none"}
+_SPAN_LIMITS = (
+    "OTEL_ATTRIBUTE_COUNT_LIMIT",
+    "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT",
+    "OTEL_SPAN_EVENT_COUNT_LIMIT",
+    "OTEL_SPAN_LINK_COUNT_LIMIT",
+    "OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT",
+    "OTEL_LINK_ATTRIBUTE_COUNT_LIMIT",
+    "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+    "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+)
 
 
 def _select_distro() -> None:
@@ -48,10 +60,31 @@ def _sanitize_propagators() -> None:
     os.environ["OTEL_PROPAGATORS"] = used
 
 
+def _sanitize_span_limits() -> None:
+    bad = [
+        name
+        for name in _SPAN_LIMITS
+        if os.environ.get(name, "").strip() and not os.environ[name].strip().isdigit()
+    ]
+    if not bad:
+        return
+    from podcast_kg_otel_util.env import report_bad_value, strict_mode
+
+    from podcast_kg_otel.config import SPAN_LIMIT_VARIABLES
+
+    if strict_mode():
+        return  # strict mode: leave it, so start-up fails loudly
+    for name in bad:
+        default = SPAN_LIMIT_VARIABLES[name][1]
+        used = "unlimited" if default < 0 else default
+        report_bad_value(name, os.environ.pop(name), used, "expected a non-negative integer")
+
+
 def run() -> None:
     """Called from the .pth file; never raises into interpreter start-up."""
     try:
         _select_distro()
         _sanitize_propagators()
+        _sanitize_span_limits()
     except Exception:
         pass

@@ -58,7 +58,7 @@ def load_config() -> TracingConfig:
     try:
         return current_config()
     except ConfigurationError as error:
-        raise SystemExit(f"podcast-kg-otel (PODCAST_KG_OTEL_STRICT): {error}") from error
+        raise SystemExit(f"podcast-kg-otel (PODCAST_KG_OTEL_STRICT): {error}") from None
 
 
 def configure_sdk(config: TracingConfig) -> TracerProvider | None:
