@@ -121,3 +121,61 @@ def test_disabled_by_entry_point_name(stack, jaeger, service_name, run_instrumen
 
     trace = jaeger.wait_for_trace(service_name)
     assert [s.name for s in trace.spans] == ["episode"]
+
+
+def test_under_our_distro(stack, jaeger, service_name, run_instrumented, scripted_dir):
+    env = {**stack.otel_env(service_name), "PYTHONPATH": str(REPO_ROOT)}
+    result = run_instrumented(SCRIPT, env=env, args=[str(scripted_dir)])
+    assert result.returncode == 0, result.stderr
+
+    trace = jaeger.wait_for_trace(service_name, min_spans=5)
+    root = trace.root
+    assert root.resource["telemetry.distro.name"] == "podcast-kg-otel"
+    assert [s.name for s in root.children] == [
+        "faster_whisper.load_model",
+        "speech_to_text tiny-scripted",
+        "speech_to_text tiny-scripted",
+    ]
+    assert trace.one("faster_whisper.vad").parent is root.children[2]
+
+
+def test_legacy_flag_disables_it_under_our_distro(
+    stack, jaeger, service_name, run_instrumented, scripted_dir
+):
+    env = {**stack.otel_env(service_name), "PYTHONPATH": str(REPO_ROOT)}
+    env["INSTRUMENT_WHISPER"] = "false"
+    result = run_instrumented(SCRIPT, env=env, args=[str(scripted_dir)])
+    assert result.returncode == 0, result.stderr
+
+    trace = jaeger.wait_for_trace(service_name)
+    assert [s.name for s in trace.spans] == ["episode"]
+
+
+UNFINISHED_AT_EXIT = textwrap.dedent(
+    """
+    import sys
+
+    from faster_whisper import WhisperModel
+
+    from stacktools.tiny_whisper import synth_audio
+
+    model = WhisperModel(sys.argv[1], device="cpu", compute_type="float32", cpu_threads=1)
+    segments, _ = model.transcribe(synth_audio(65.0, "noise"), language="en")
+    print(next(segments).text)  # `segments` stays referenced until the interpreter exits
+    """
+)
+
+
+def test_stream_unfinished_at_exit_is_still_exported(
+    stack, jaeger, service_name, run_instrumented, scripted_dir
+):
+    env = {**stack.otel_env(service_name), **STOCK_DISTRO, "PYTHONPATH": str(REPO_ROOT)}
+    result = run_instrumented(UNFINISHED_AT_EXIT, env=env, args=[str(scripted_dir)])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == " hello world\n"
+
+    traces = jaeger.wait_for_traces(service_name, count=2)
+    (span,) = [s for t in traces for s in t.spans if s.name == "speech_to_text tiny-scripted"]
+    assert span.attributes["faster_whisper.segments.end"] == "abandoned"
+    assert span.attributes["faster_whisper.segments.consumed"] is False
+    assert span.attributes["faster_whisper.segments.count"] == 1
