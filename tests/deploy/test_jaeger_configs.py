@@ -116,7 +116,8 @@ def test_gateway_balances_by_trace_id_onto_the_collectors_headless_service():
 def test_gateway_components_validate_with_the_jaeger_build(jaeger_binary, tmp_path):
     """Everything but the loadbalancing exporter and the v1 health_check, which Jaeger lacks.
 
-    The loadbalancing exporter's `protocol.otlp` block is an OTLP exporter config; it is
+    The loadbalancing exporter's `protocol.otlp` block is an OTLP exporter config, and its
+    queue and retry blocks are the same exporter-helper settings: together they are
     validated as the `otlp` exporter, pointed at the resolver's address.
     """
     config = scale_config("otel-gateway-config", "otelcol.yaml")
@@ -124,6 +125,8 @@ def test_gateway_components_validate_with_the_jaeger_build(jaeger_binary, tmp_pa
     dns = balancer["resolver"]["dns"]
     config["exporters"]["otlp"] = {
         **balancer["protocol"]["otlp"],
+        "sending_queue": balancer["sending_queue"],
+        "retry_on_failure": balancer["retry_on_failure"],
         "endpoint": f"{dns['hostname']}:{dns['port']}",
     }
     config["service"]["pipelines"]["traces"]["exporters"] = ["otlp"]
