@@ -85,10 +85,10 @@ def test_collectors_tail_sample_keeping_errors_and_slow_traces_on_a_distributed_
     assert "elasticsearch" in backend
     query = scale_config("jaeger-query-config", "jaeger.yaml")
     assert query["service"]["pipelines"]["traces"]["receivers"] == ["nop"]
-    assert (
-        query["extensions"]["jaeger_storage"]["backends"]["es"]["elasticsearch"]["server_urls"]
-        == backend["elasticsearch"]["server_urls"]
-    )
+    reader = query["extensions"]["jaeger_storage"]["backends"]["es"]["elasticsearch"]
+    writer = backend["elasticsearch"]
+    assert reader["server_urls"] == writer["server_urls"]
+    assert reader["indices"]["index_prefix"] == writer["indices"]["index_prefix"]
 
 
 def test_gateway_balances_by_trace_id_onto_the_collectors_headless_service():
