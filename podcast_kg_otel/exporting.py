@@ -115,11 +115,12 @@ class QuietSpanExporter(SpanExporter):
         if self._exporter is None:
             with self._create_lock:
                 if self._exporter is None:
+                    was_quiet = getattr(_quiet, "active", False)
                     _quiet.active = True
                     try:
                         self._exporter = self._factory()  # type: ignore[misc]
                     finally:
-                        _quiet.active = False
+                        _quiet.active = was_quiet
                     _silence_exporter_loggers()
         return self._exporter
 

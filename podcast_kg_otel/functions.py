@@ -81,9 +81,15 @@ def _code_attributes(func: Callable[..., Any], full_name: str) -> dict[str, Any]
     return attributes
 
 
-def traced(func: Callable[..., Any], span_name: str) -> Callable[..., Any]:
+def traced(
+    func: Callable[..., Any],
+    span_name: str,
+    tracer_provider: trace.TracerProvider | None = None,
+) -> Callable[..., Any]:
     """``func`` wrapped in a span named ``span_name``, whatever kind of function it is."""
-    tracer = trace.get_tracer("podcast_kg_otel.functions", __version__)
+    tracer = trace.get_tracer(
+        "podcast_kg_otel.functions", __version__, tracer_provider=tracer_provider
+    )
     attributes = _code_attributes(func, span_name)
     options = {
         "attributes": attributes,
@@ -196,7 +202,9 @@ def _warn(target: Target, problem: str) -> None:
     )
 
 
-def wrap_target(target: Target, module: ModuleType) -> bool:
+def wrap_target(
+    target: Target, module: ModuleType, tracer_provider: trace.TracerProvider | None = None
+) -> bool:
     """Replace the target in the imported ``module`` with a traced version."""
     *path, name = target.qualname.split(".")
     owner: Any = module
@@ -213,7 +221,7 @@ def wrap_target(target: Target, module: ModuleType) -> bool:
         return False
     if getattr(func, _MARK, False):
         return True
-    wrapped = traced(func, target.full_name)
+    wrapped = traced(func, target.full_name, tracer_provider)
     if isinstance(raw, staticmethod):
         setattr(owner, name, staticmethod(wrapped))
     elif isinstance(raw, classmethod):

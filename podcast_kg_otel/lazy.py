@@ -211,10 +211,13 @@ class _LazyInstrumentor:
         self._apply_if_ready()
 
     def _on_instrumentor_module(self, _module: ModuleType) -> None:
-        self._apply_if_ready()
+        # Its body has run; importlib only clears `_initializing` after this hook.
+        self._apply_if_ready(instrumentor_complete=True)
 
-    def _apply_if_ready(self) -> None:
-        if not self.target_loaded or _initializing(sys.modules.get(self.entry_point.module)):
+    def _apply_if_ready(self, instrumentor_complete: bool = False) -> None:
+        if not self.target_loaded:
+            return
+        if not instrumentor_complete and _initializing(sys.modules.get(self.entry_point.module)):
             return
         with self._lock:
             if self.started:
