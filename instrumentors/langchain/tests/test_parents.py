@@ -31,7 +31,7 @@ def no_context_errors(caplog):
     messages = [r.getMessage() for r in caplog.records]
     assert not [m for m in messages if "Failed to detach context" in m], messages
     assert not [m for m in messages if "callback" in m or "podcast-kg-otel" in m], messages
-    assert trace.get_current_span() is trace.INVALID_SPAN
+    assert not trace.get_current_span().get_span_context().is_valid
 
 
 def http_chain(spans):
@@ -54,6 +54,25 @@ def assert_tree(spans, workflow, user_parent=None):
         assert workflow.parent is None
     else:
         assert workflow.parent.span_id == user_parent.context.span_id
+
+
+async def test_work_after_ainvoke_is_not_parented_to_the_ended_run(spans):
+    # LangChain delivers async end events from a shielded task with a copied context,
+    # so the attach made at start cannot be undone there: it must be harmless instead.
+    tracer = spans.provider.get_tracer("app")
+
+    with tracer.start_as_current_span("request") as request:
+        await http_chain(spans).ainvoke({"topic": "x"})
+        trace.get_current_span().set_attribute("app.after", True)
+        with tracer.start_as_current_span("after"):
+            pass
+        await http_chain(spans).ainvoke({"topic": "y"})
+
+    assert spans.one("after").parent.span_id == request.context.span_id
+    assert spans.one("request").attributes["app.after"] is True
+    for workflow in spans.named(WORKFLOW):
+        assert_tree(spans, workflow, user_parent=request)
+    assert not trace.get_current_span().get_span_context().is_valid
 
 
 def test_sync_invoke_nests_http_span_under_chat_span(spans):

@@ -97,8 +97,8 @@ class OtelCallbackHandler(BaseCallbackHandler):
             attrs[attr.RUN_ID] = str(run_id)  # type: ignore[index]
             span = self._tracer.start_span(span_name, parent_ctx, kind, attrs)
             entry = RunEntry(run_id, name, span, parent, parent_ctx, parent_ctx, None)
-            entry.child_ctx = scope.child_context(span, parent_ctx, entry)
-            entry.token = scope.attach(entry.child_ctx)
+            entry.child_ctx, step_ctx = scope.contexts(span, parent_ctx, entry)
+            entry.token = scope.attach(step_ctx)
         self._runs.add(entry)
         return entry
 

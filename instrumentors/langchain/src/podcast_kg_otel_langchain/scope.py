@@ -2,42 +2,112 @@
 
 The handler runs inline (`run_inline = True`), so a run's start callback executes in the
 caller's thread or task: attaching there makes HTTP or database spans created inside the
-step nest under it. The context we attach also carries the run's entry, which lets us
-recognise our own spans later:
+step nest under it. Undoing that attach is not always possible: LangChain's async run
+managers deliver end events from a shielded task with a copied context
+(`@shielded`), and an abandoned stream is closed by the event loop's finalizer. So:
 
-* a root run (no parent in LangChain's run tree) never takes one of our run spans as its
+* what we attach is a `StepSpan`, a stand-in that is the run's span while the run is
+  open and becomes its parent once the run ends. An attach that outlives its run is
+  therefore harmless: later spans in that context get the right parent, never an ended
+  span of ours;
+* the end detaches silently when it runs in the context of the attach (and only when our
+  span, or a later-started run of ours, is on top); a token of another context is
+  ignored;
+* a root run (no parent in LangChain's run tree) never takes one of our runs as its
   ambient parent: that is a sibling started in the same context (`batch()` starts every
-  input before running any) or an ended span whose detach happened elsewhere (an
-  abandoned async stream is closed by the event loop's finalizer in another task). It
-  skips to that run's own parent and, for an ended run attached in this very context,
-  repairs the context (the stale-parent guard);
-* a run's end detaches silently, and only when the context still shows our span or a
-  later-started run of ours on top of it; a token from another context is ignored.
+  input before running any) or an ended run whose attach outlived it; it skips to that
+  run's parent, and repairs the context when the attach was made in this very context.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.context import _RUNTIME_CONTEXT, Context, create_key
-from opentelemetry.trace import Span
+from opentelemetry.trace import Span, SpanContext, Status, StatusCode
+from opentelemetry.util.types import Attributes, AttributeValue
 
 _RUN_KEY = create_key("podcast_kg_otel_langchain.run")
 _MAX_HOPS = 32
 
 
-def child_context(span: Span, parent_ctx: Context, entry: Any) -> Context:
-    """The context a run's children (and other instrumentations inside it) see."""
-    return otel_context.set_value(_RUN_KEY, entry, trace.set_span_in_context(span, parent_ctx))
+class StepSpan(Span):
+    """The current span inside a run: the run's span while it is open, then its parent."""
+
+    __slots__ = ("_entry",)
+
+    def __init__(self, entry: Any) -> None:
+        self._entry = entry
+
+    def _target(self) -> Span:
+        entry = self._entry
+        if entry.closed:
+            return trace.get_current_span(entry.parent_ctx)
+        return entry.span
+
+    def get_span_context(self) -> SpanContext:
+        return self._target().get_span_context()
+
+    def is_recording(self) -> bool:
+        return self._target().is_recording()
+
+    def set_attributes(self, attributes: Mapping[str, AttributeValue]) -> None:
+        self._target().set_attributes(attributes)
+
+    def set_attribute(self, key: str, value: AttributeValue) -> None:
+        self._target().set_attribute(key, value)
+
+    def add_event(
+        self, name: str, attributes: Attributes = None, timestamp: int | None = None
+    ) -> None:
+        self._target().add_event(name, attributes, timestamp)
+
+    def add_link(self, context: SpanContext, attributes: Attributes = None) -> None:
+        self._target().add_link(context, attributes)
+
+    def update_name(self, name: str) -> None:
+        self._target().update_name(name)
+
+    def set_status(self, status: Status | StatusCode, description: str | None = None) -> None:
+        self._target().set_status(status, description)
+
+    def record_exception(
+        self,
+        exception: BaseException,
+        attributes: Attributes = None,
+        timestamp: int | None = None,
+        escaped: bool = False,
+    ) -> None:
+        self._target().record_exception(exception, attributes, timestamp, escaped)
+
+    def end(self, end_time: int | None = None) -> None:
+        # The run's own callbacks end its span; someone else's end() must not.
+        return None
+
+    def __repr__(self) -> str:
+        return f"StepSpan({self._target()!r})"
+
+
+def contexts(span: Span, parent_ctx: Context, entry: Any) -> tuple[Context, Context]:
+    """(context for our child runs, context attached for the step's own work)."""
+    tree_ctx = trace.set_span_in_context(span, parent_ctx)
+    step_ctx = otel_context.set_value(
+        _RUN_KEY, entry, trace.set_span_in_context(StepSpan(entry), parent_ctx)
+    )
+    return tree_ctx, step_ctx
 
 
 def _ours(ctx: Context) -> Any:
-    """Our run entry when its span is the current span of `ctx`, else None."""
+    """Our run entry when its stand-in is the current span of `ctx`, else None."""
     entry = ctx.get(_RUN_KEY)
-    if entry is None or trace.get_current_span(ctx) is not entry.span:
+    if entry is None:
+        return None
+    current = trace.get_current_span(ctx)
+    if type(current) is not StepSpan or current._entry is not entry:
         return None
     return entry
 
@@ -57,7 +127,7 @@ def release(entry: Any) -> None:
 
 
 def ambient() -> Context:
-    """The current context for a root run, never one of our own run spans."""
+    """The current context for a root run, never one of our own runs."""
     ctx = otel_context.get_current()
     live = True
     for _ in range(_MAX_HOPS):
