@@ -259,3 +259,30 @@ def test_random_model_robustness(spans, random_dir):
     assert expected  # gibberish, but at least one segment
     assert a["faster_whisper.avg_logprob.min"] == min(s.avg_logprob for s in expected)
     assert a["faster_whisper.compression_ratio.max"] == max(s.compression_ratio for s in expected)
+
+
+def test_random_model_falls_back_through_the_temperatures(spans, random_dir):
+    # Gibberish has an average log-prob far below -1, so every window is retried at each
+    # temperature and ends at the last one: two fallbacks per window.
+    model = WhisperModel(str(random_dir), device="cpu", compute_type="float32", cpu_threads=1)
+    spans.clear()
+    segments, _ = model.transcribe(
+        synth_audio(2.0, "noise"),
+        language="en",
+        beam_size=1,
+        best_of=2,
+        max_new_tokens=20,
+        temperature=(0.0, 0.5, 1.0),
+    )
+    got = list(segments)
+
+    assert got and {s.temperature for s in got} == {1.0}
+    a = spans.one("speech_to_text tiny-random").attributes
+    windows = a["faster_whisper.windows.count"]
+    assert windows >= 1
+    assert a["faster_whisper.temperature_fallback.count"] == 2 * windows
+    assert a["faster_whisper.temperature.max"] == 1.0
+    assert a["faster_whisper.suspected_hallucination.count"] == sum(
+        s.avg_logprob < -1.0 or s.compression_ratio > 2.4 for s in got
+    )
+    assert a["faster_whisper.segments.count"] == len(got)
