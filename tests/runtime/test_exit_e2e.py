@@ -1,0 +1,109 @@
+"""Bounded, quiet exit under ``opentelemetry-instrument``: dead collectors and Jaeger."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from stacktools.jaeger import JaegerClient
+from stacktools.stack import Stack
+
+from .conftest import runtime_env
+
+# Generous: only catches a hang. Stock takes about 7.8 s here; the figures are in
+# benchmarks/bench_exit.py.
+HANG_BOUND_SECONDS = 5.0
+
+SPANS = """
+import time
+from opentelemetry import trace
+
+tracer = trace.get_tracer("exit-test")
+root = tracer.start_span("batch.root")  # still open when the program ends
+context = trace.set_span_in_context(root)
+for index in range({count}):
+    tracer.start_span(f"item.{{index}}", context=context).end()
+print("PROGRAM-END", time.time(), flush=True)
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def silent_listener() -> Iterator[int]:
+    """A collector that accepts connections and never answers."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    server.settimeout(0.2)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                accepted.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    stop.set()
+    thread.join(2)
+    for connection in accepted:
+        connection.close()
+    server.close()
+
+
+def _run_against(run_instrumented, stack: Stack, service: str, port: int):
+    env = runtime_env(
+        stack,
+        service,
+        OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{port}",
+        OTEL_BSP_SCHEDULE_DELAY="30000",
+    )
+    result = run_instrumented(SPANS.format(count=5), env=env, timeout=60)
+    finished = time.time()
+    assert result.returncode == 0, result.stderr
+    program_end = float(result.stdout.split("PROGRAM-END", 1)[1].split()[0])
+    return result, finished - program_end
+
+
+@pytest.mark.parametrize("collector", ["closed port", "accepts and never answers"])
+def test_dead_collector_exits_quickly_with_one_warning(
+    collector: str, run_instrumented, stack: Stack, service_name: str, request
+) -> None:
+    if collector == "closed port":
+        port = _free_port()
+    else:
+        port = request.getfixturevalue("silent_listener")
+    result, exit_seconds = _run_against(run_instrumented, stack, service_name, port)
+    assert exit_seconds < HANG_BOUND_SECONDS, result.stderr
+    assert "Traceback" not in result.stderr
+    warnings = [line for line in result.stderr.splitlines() if "could not export spans" in line]
+    assert len(warnings) == 1, result.stderr
+    assert f"http://127.0.0.1:{port}/v1/traces" in warnings[0]
+    assert "dropped 6 span(s) at exit" in warnings[0]  # 5 ended + the open root
+
+
+def test_reachable_collector_gets_every_span_and_the_open_one_marked(
+    run_instrumented, stack: Stack, jaeger: JaegerClient, service_name: str
+) -> None:
+    env = runtime_env(stack, service_name, OTEL_BSP_SCHEDULE_DELAY="30000")
+    result = run_instrumented(SPANS.format(count=600), env=env)
+    assert result.returncode == 0, result.stderr
+    assert "could not export" not in result.stderr
+    trace = jaeger.wait_for_trace(service_name, min_spans=601, timeout=30)
+    root = trace.root
+    assert root.name == "batch.root" and len(root.children) == 600
+    assert root.attributes["podcast_kg_otel.span.ended_at_exit"] is True
+    assert not any("podcast_kg_otel.span.ended_at_exit" in c.attributes for c in root.children)
