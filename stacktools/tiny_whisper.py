@@ -86,7 +86,7 @@ def build_tiny_model(
     A directory already holding a build of the same variant, language mode and recipe
     version is reused as is; anything else there is replaced. The build is written to a
     sibling temporary directory and renamed into place, so a half-written model is never
-    seen by a concurrent reader.
+    seen by a concurrent reader, and two concurrent builders end with one valid model.
     """
     if variant not in ("scripted", "random"):
         raise ValueError(f"variant must be 'scripted' or 'random', not {variant!r}")
@@ -99,9 +99,14 @@ def build_tiny_model(
     try:
         _write_model(staging, variant == "scripted", multilingual)
         (staging / MARKER_FILE).write_text(json.dumps(marker))
-        if target.exists():
-            shutil.rmtree(target)
-        staging.rename(target)
+        if _read_marker(target) != marker:  # unless a concurrent builder just finished
+            if target.exists():
+                shutil.rmtree(target)
+            try:
+                staging.rename(target)
+            except OSError:
+                if _read_marker(target) != marker:
+                    raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
