@@ -361,7 +361,10 @@ class OtelCallbackHandler(BaseCallbackHandler):
             if isinstance(description, str) and description:
                 attrs[attr.TOOL_DESCRIPTION] = content.capped(description, self._limit)
             if self._capture:
-                attrs[attr.TOOL_CALL_ARGUMENTS] = content.capped(input_str, self._limit)
+                arguments = kwargs.get("inputs")
+                attrs[attr.TOOL_CALL_ARGUMENTS] = content.capped(
+                    input_str if arguments is None else arguments, self._limit
+                )
             extract.common(metadata or _EMPTY, attrs)
             span_name = f"{attr.OP_EXECUTE_TOOL} {name}"
             self._open(run_id, parent_run_id, name, span_name, SpanKind.INTERNAL, attrs)

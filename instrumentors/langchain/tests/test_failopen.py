@@ -1,0 +1,75 @@
+"""An error inside the handler never changes the chain's result or exception; the
+instrumentation honours suppress_instrumentation and can be removed."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from langchain_core.callbacks import CallbackManager
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import ChatPromptTemplate
+from opentelemetry.instrumentation.utils import suppress_instrumentation
+from podcast_kg_otel_langchain import LangChainInstrumentor, extract
+from podcast_kg_otel_langchain.handler import OtelCallbackHandler
+
+from instrumentors.langchain.tests.fakes import FailingChat, chat
+
+PROMPT = ChatPromptTemplate.from_messages([("human", "Tell me about {topic}")])
+
+
+def broken(*args, **kwargs):
+    raise RuntimeError("bug in the instrumentation")
+
+
+def test_handler_bug_keeps_result_and_is_logged_once(spans, monkeypatch, caplog):
+    caplog.set_level(logging.WARNING)
+    monkeypatch.setattr(extract, "request", broken)
+    monkeypatch.setattr(extract, "response", broken)
+    chain = PROMPT | chat("unchanged") | StrOutputParser()
+
+    assert chain.invoke({"topic": "x"}) == "unchanged"
+    assert chain.invoke({"topic": "y"}) == "unchanged"
+
+    ours = [r for r in caplog.records if "podcast-kg-otel-langchain" in r.getMessage()]
+    assert len(ours) == 1
+    assert "on_chat_model_start" in ours[0].getMessage()
+    assert not [r for r in caplog.records if "Error in OtelCallbackHandler" in r.getMessage()]
+    assert [s.name for s in spans.all] == ["invoke_workflow RunnableSequence"] * 2
+
+
+def test_handler_bug_keeps_the_users_exception(spans, monkeypatch):
+    monkeypatch.setattr(extract, "request", broken)
+    chain = PROMPT | chat(cls=FailingChat)
+
+    with pytest.raises(ConnectionError, match="model server unreachable"):
+        chain.invoke({"topic": "x"})
+
+
+def test_suppressed_runs_get_no_span(spans):
+    with suppress_instrumentation():
+        (PROMPT | chat()).invoke({"topic": "x"})
+
+    (PROMPT | chat()).invoke({"topic": "y"})
+
+    assert spans.names() == ["chat fake-model-1", "invoke_workflow RunnableSequence"]
+
+
+def test_every_callback_manager_gets_the_handler_once(spans):
+    manager = CallbackManager.configure()
+    handlers = [h for h in manager.inheritable_handlers if isinstance(h, OtelCallbackHandler)]
+    assert len(handlers) == 1
+    assert len(manager.copy().handlers) == len(manager.handlers)
+
+
+def test_uninstrument_removes_the_handler(spans):
+    LangChainInstrumentor().uninstrument()
+
+    manager = CallbackManager.configure()
+    (PROMPT | chat()).invoke({"topic": "x"})
+
+    assert not [h for h in manager.handlers if isinstance(h, OtelCallbackHandler)]
+    assert spans.all == []
+    LangChainInstrumentor().instrument(tracer_provider=spans.provider)
+    (PROMPT | chat()).invoke({"topic": "x"})
+    assert len(spans.all) == 2
