@@ -15,6 +15,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import urllib.request
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -138,15 +139,32 @@ def render(trace: Trace) -> str:
     return textwrap.indent("\n".join(line.rstrip() for line in lines), "  ")
 
 
-def next_steps(query_url: str, service_name: str, trace_ids: list[str]) -> str:
-    traces = "\n".join(f"    {query_url}/api/traces/{trace_id}" for trace_id in trace_ids)
+def serves_ui(query_url: str) -> bool:
+    """Whether this Jaeger has its UI; a go-built binary serves a placeholder page instead."""
+    try:
+        with urllib.request.urlopen(f"{query_url}/", timeout=5) as response:
+            page = response.read(65536).decode("utf-8", "replace")
+    except OSError:
+        return False
+    return "placeholder for the Jaeger UI" not in page
+
+
+def next_steps(query_url: str, service_name: str, trace_ids: list[str], ui: bool) -> str:
+    api = "\n".join(f"    {query_url}/api/traces/{trace_id}" for trace_id in trace_ids)
+    if ui:
+        pages = "\n".join(f"    {query_url}/trace/{trace_id}" for trace_id in trace_ids)
+        where_ui = f"  Jaeger UI, the same traces:\n{pages}\n"
+    else:
+        where_ui = (
+            "  Jaeger UI: this Jaeger (built with go, as deploy/local/up does) serves the API\n"
+            "  only. For the UI run `docker compose -f deploy/docker-compose.yml up`: the\n"
+            "  jaegertracing/jaeger image ships it, at http://localhost:16686/search\n"
+        )
     return (
         "Where to look next:\n"
-        f"  Jaeger query API (JSON), these traces:\n{traces}\n"
+        f"  Jaeger query API (JSON), these traces:\n{api}\n"
         f"  all traces of this service: {query_url}/api/traces?service={service_name}\n"
-        "  Jaeger UI: the local stack's go-built Jaeger serves the API only (no UI assets);\n"
-        "  `docker compose -f deploy/docker-compose.yml up` runs the jaegertracing/jaeger\n"
-        "  image, whose UI is at http://localhost:16686/search\n"
+        f"{where_ui}"
         "  More: deploy/README.md (laptop, Kubernetes, scale)."
     )
 
@@ -173,7 +191,8 @@ def run_demo(stack: Stack, service_name: str, environ: Mapping[str, str]) -> int
         print(render(trace))
     print()
     shown = [ok.trace_id, *(t.trace_id for t in failed[:1])]
-    print(next_steps(stack.jaeger_query_url, service_name, shown))
+    ui = serves_ui(stack.jaeger_query_url)
+    print(next_steps(stack.jaeger_query_url, service_name, shown, ui))
     return 0
 
 
