@@ -35,12 +35,11 @@ def get_tracer(
 
 
 def default_tracer(tracer_provider: TracerProvider | None = None) -> Tracer:
-    """The package's tracer, re-resolved only when the global provider changes (a
-    ProxyTracer would add a layer to every span)."""
+    """The package's tracer for `tracer_provider` (default: the global one), re-resolved
+    only when the provider changes: a ProxyTracer, or a fresh tracer per call, would add
+    to the cost of every span."""
     global _cached
-    if tracer_provider is not None:
-        return get_tracer(tracer_provider=tracer_provider)
-    provider = trace.get_tracer_provider()
+    provider = tracer_provider or trace.get_tracer_provider()
     cached_provider, tracer = _cached
     if provider is not cached_provider or tracer is None:
         tracer = get_tracer(tracer_provider=provider)
