@@ -1,0 +1,120 @@
+"""End to end against the real Jaeger: the trace tree as stored, with a real HTTP span
+from the requests instrumentation nested under the LangChain step that made it."""
+
+from __future__ import annotations
+
+import asyncio
+import textwrap
+
+import pytest
+import requests
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.runnables import RunnableLambda
+from langchain_core.tools import tool
+from opentelemetry.instrumentation.requests import RequestsInstrumentor
+from podcast_kg_otel_langchain import LangChainInstrumentor
+
+from instrumentors.langchain.tests.fakes import UsageStreamingChat, chat
+
+PROMPT = ChatPromptTemplate.from_messages([("human", "Which services know {topic}?")])
+
+
+@pytest.fixture
+def traced(otlp_provider):
+    LangChainInstrumentor().instrument(tracer_provider=otlp_provider)
+    RequestsInstrumentor().instrument(tracer_provider=otlp_provider)
+    yield otlp_provider
+    RequestsInstrumentor().uninstrument()
+    LangChainInstrumentor().uninstrument()
+
+
+def services_chain(stack):
+    @tool
+    def list_services(topic: str) -> str:
+        """List the services Jaeger knows."""
+        response = requests.get(f"{stack.jaeger_query_url}/api/services", timeout=10)
+        return f"{topic}: {len(response.json()['data'])} services"
+
+    def call_tool(text: str) -> str:
+        return list_services.invoke({"topic": text})
+
+    model = chat("graphs", cls=UsageStreamingChat)
+    return PROMPT | model | StrOutputParser() | RunnableLambda(call_tool)
+
+
+def assert_chain_tree(trace):
+    root = trace.root
+    assert root.name == "invoke_workflow RunnableSequence"
+    assert root.attributes["gen_ai.operation.name"] == "invoke_workflow"
+    assert sorted(c.name for c in root.children) == ["call_tool", "chat fake-model-1"]
+    llm = trace.one("chat fake-model-1")
+    assert llm.kind == "client"
+    assert llm.attributes["gen_ai.provider.name"] == "mistral_ai"
+    assert llm.attributes["gen_ai.usage.output_tokens"] == 3
+    tool_span = trace.one("execute_tool list_services")
+    assert tool_span.parent.name == "call_tool"
+    assert tool_span.attributes["gen_ai.tool.name"] == "list_services"
+    (http,) = tool_span.children
+    assert http.kind == "client"
+    assert http.name.startswith("GET")
+    assert all(span.status_code != "ERROR" for span in trace.spans)
+
+
+def test_chain_trace_in_jaeger(traced, stack, jaeger, service_name):
+    assert services_chain(stack).invoke({"topic": "graphs"}).startswith("graphs:")
+    traced.force_flush()
+
+    trace = jaeger.wait_for_trace(service_name, min_spans=5)
+    assert len(trace.spans) == 5, trace.render()
+    assert_chain_tree(trace)
+
+
+async def test_concurrent_async_chains_in_jaeger(traced, stack, jaeger, service_name):
+    chain = services_chain(stack)
+
+    await asyncio.gather(*(chain.ainvoke({"topic": f"t{i}"}) for i in range(3)))
+    traced.force_flush()
+
+    traces = jaeger.wait_for_traces(service_name, count=3, min_spans=5)
+    assert len(traces) == 3
+    for trace in traces:
+        assert len(trace.spans) == 5, trace.render()
+        assert_chain_tree(trace)
+
+
+def test_stock_distro_auto_instrumentation(run_instrumented, stack, jaeger, service_name):
+    code = textwrap.dedent(
+        f"""
+        import requests
+        from langchain_core.language_models import FakeListChatModel
+        from langchain_core.output_parsers import StrOutputParser
+        from langchain_core.prompts import ChatPromptTemplate
+        from langchain_core.runnables import RunnableLambda
+
+        def fetch(text):
+            requests.get("{stack.jaeger_query_url}/api/services", timeout=10)
+            return text
+
+        prompt = ChatPromptTemplate.from_messages([("human", "Tell me about {{topic}}")])
+        chain = prompt | FakeListChatModel(responses=["ok"]) | StrOutputParser()
+        print((chain | RunnableLambda(fetch)).invoke({{"topic": "graphs"}}))
+        """
+    )
+    env = {
+        **stack.otel_env(service_name),
+        "OTEL_PYTHON_DISTRO": "distro",
+        "OTEL_PYTHON_CONFIGURATOR": "configurator",
+    }
+
+    result = run_instrumented(code, env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
+    assert "Failed to detach context" not in result.stderr
+    trace = jaeger.wait_for_trace(service_name, min_spans=4)
+    assert trace.root.name == "invoke_workflow RunnableSequence"
+    assert trace.root.scope == "podcast_kg_otel_langchain"
+    assert sorted(c.name for c in trace.root.children) == ["chat", "fetch"]
+    (http,) = trace.one("fetch").children
+    assert http.name.startswith("GET")
