@@ -25,13 +25,24 @@ from podcast_kg_otel.lazy import defer_instrumentor
 
 ENTRY_POINT_NAME = "podcast_kg_otel"
 _logger = logging.getLogger(__name__)
+_UPSTREAM_LOADER = "opentelemetry.instrumentation.auto_instrumentation._load"
+
+
+class _OtherConfiguratorsSkipped(logging.Filter):
+    """Drops the upstream loader's "Configuration of X not loaded" warning, printed at every
+    start for each other installed configurator (e.g. the stock one): with ours selected,
+    skipping them is the intended outcome, not a problem to report."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Configuration of %s not loaded")
 
 
 class PodcastKgOtelDistro(BaseDistro):
     """Our distro; see ``docs/configuration.md`` for how it is selected."""
 
     def _configure(self, **kwargs: Any) -> None:
-        os.environ.setdefault(OTEL_PYTHON_CONFIGURATOR, ENTRY_POINT_NAME)
+        if os.environ.setdefault(OTEL_PYTHON_CONFIGURATOR, ENTRY_POINT_NAME) == ENTRY_POINT_NAME:
+            logging.getLogger(_UPSTREAM_LOADER).addFilter(_OtherConfiguratorsSkipped())
         disabled = load_config().disabled_instrumentations
         if disabled:
             os.environ[OTEL_PYTHON_DISABLED_INSTRUMENTATIONS] = ",".join(sorted(disabled))

@@ -77,7 +77,7 @@ def test_otel_variables_only(
     result = run_instrumented(PIPELINE, env=env)
     assert result.returncode == 0, result.stderr
     assert "app ran; sdk metrics: False" in result.stdout
-    assert "Traceback" not in result.stderr, result.stderr
+    assert result.stderr == "", result.stderr  # no exporter noise, no "configurator not loaded"
     resource = assert_pipeline_trace(jaeger, service_name)
     assert resource["service.version"] == "3.1.4"
     assert resource["deployment.environment.name"] == "e2e"
