@@ -40,6 +40,8 @@ from opentelemetry.sdk.trace.export import (
 from podcast_kg_otel import notices
 
 ENDED_AT_EXIT = "podcast_kg_otel.span.ended_at_exit"
+#: How much longer than its budget the exit may wait while export is making progress.
+EXIT_EXTENSION = 5.0
 
 _logger = logging.getLogger("podcast_kg_otel.export")
 _quiet = threading.local()
@@ -101,6 +103,8 @@ class QuietSpanExporter(SpanExporter):
         self._create_lock = threading.Lock()
         self._report_lock = threading.Lock()
         self._prepared = False
+        self._building = False
+        self._last_success: float | None = None
         self._exiting = False
         self._shut_down = False
         self.exported = 0
@@ -115,12 +119,14 @@ class QuietSpanExporter(SpanExporter):
         if self._exporter is None:
             with self._create_lock:
                 if self._exporter is None:
+                    self._building = True
                     was_quiet = getattr(_quiet, "active", False)
                     _quiet.active = True
                     try:
                         self._exporter = self._factory()  # type: ignore[misc]
                     finally:
                         _quiet.active = was_quiet
+                        self._building = False
                     _silence_exporter_loggers()
         return self._exporter
 
@@ -148,7 +154,7 @@ class QuietSpanExporter(SpanExporter):
         self._report_lock = threading.Lock()
         self.exported = self.failed = self._unreported = 0
         self._last_report = None
-        self._exiting = self._shut_down = False
+        self._exiting = self._shut_down = self._building = False
 
     # SpanExporter ------------------------------------------------------------------
 
@@ -168,6 +174,7 @@ class QuietSpanExporter(SpanExporter):
             _quiet.active = False
         if result is SpanExportResult.SUCCESS:
             self.exported += count
+            self._last_success = time.monotonic()
         else:
             self._dropped(count, reason)
         return result
@@ -199,7 +206,13 @@ class QuietSpanExporter(SpanExporter):
 
     # Reporting ---------------------------------------------------------------------
 
+    def making_progress(self, window: float) -> bool:
+        """Still starting, or the collector accepted a batch in the last ``window`` s."""
+        last = self._last_success
+        return self._building or (last is not None and time.monotonic() - last < window)
+
     def _dropped(self, count: int, reason: str) -> None:
+        self._last_success = None
         with self._report_lock:
             self.failed += count
             self._unreported += count
@@ -359,6 +372,15 @@ class ExitHandler:
         # Keep a little of the budget to interrupt retries, so drops are counted cleanly.
         grace = min(0.1, self.budget / 4)
         worker.join(max(0.0, deadline - time.monotonic() - grace))
+        # A collector that keeps answering (or an exporter still starting) is not a dead
+        # one: give it up to EXIT_EXTENSION more, so a busy machine loses no span.
+        hard_deadline = deadline + EXIT_EXTENSION
+        while (
+            worker.is_alive()
+            and time.monotonic() < hard_deadline
+            and any(exporter.making_progress(self.budget) for exporter in exporters)
+        ):
+            worker.join(0.02)
         if worker.is_alive():
             self.timed_out = True
             _quiet.active = True

@@ -57,7 +57,8 @@ class Target:
 def parse_targets(raw: str | None, variable: str = TRACED_FUNCTIONS_ENV) -> list[Target]:
     """The valid targets in ``raw``; each malformed entry gives one warning."""
     targets: list[Target] = []
-    for item in re.split(r"[;,\s]+", raw or ""):
+    for entry in re.split(r"[;,\n]+", raw or ""):
+        item = entry.strip()
         if not item:
             continue
         if not _TARGET.match(item):

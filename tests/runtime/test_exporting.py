@@ -168,3 +168,24 @@ def test_exit_with_a_working_collector_exports_everything(caplog) -> None:
     assert len(memory.get_finished_spans()) == 301
     assert processor.unexported() == 0 and not handler.timed_out
     assert _our_warnings(caplog) == []
+
+
+def test_exit_waits_past_the_budget_while_the_exporter_is_still_starting() -> None:
+    memory = InMemorySpanExporter()
+
+    def slow_factory() -> InMemorySpanExporter:
+        time.sleep(0.5)  # a heavy exporter import on a busy machine
+        return memory
+
+    quiet = QuietSpanExporter(slow_factory, "memory")
+    processor = CountingBatchSpanProcessor(quiet, schedule_delay_millis=60000)
+    provider = TracerProvider(shutdown_on_exit=False)
+    provider.add_span_processor(processor)
+    for index in range(10):
+        provider.get_tracer("t").start_span(f"s{index}").end()
+    handler = ExitHandler(0.1, None, [processor])
+    handler.add_provider(provider)
+
+    handler.run()
+
+    assert len(memory.get_finished_spans()) == 10 and not handler.timed_out
