@@ -10,17 +10,13 @@ Zero-code: ``opentelemetry-instrument python -m app``. In code::
     @trace_method()
     def process(episode): ...
 
-Names are imported lazily, so the distro's start-up (and this package's ``.pth`` hook) does
-not pay for the API modules.
+Names are imported lazily and this module imports nothing heavy (not even ``typing``): the
+package's ``.pth`` start-up hook imports it in every interpreter of the environment.
 """
-
-from __future__ import annotations
-
-import importlib
-from typing import TYPE_CHECKING, Any
 
 from podcast_kg_otel.version import __version__
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from podcast_kg_otel.config import TracingConfig
     from podcast_kg_otel.decorators import (
@@ -73,10 +69,12 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value

@@ -234,3 +234,17 @@ def test_start_up_hook_leaves_bad_propagators_to_fail_in_strict_mode(
     monkeypatch.setenv("OTEL_PROPAGATORS", "bogus")
     _early.run()
     assert os.environ["OTEL_PROPAGATORS"] == "bogus"
+
+
+def test_start_up_hook_removes_a_non_integer_span_limit(
+    monkeypatch: pytest.MonkeyPatch, our_warnings: Callable[[], list[str]]
+) -> None:
+    monkeypatch.setenv("OTEL_SPAN_EVENT_COUNT_LIMIT", "lots")
+    monkeypatch.setenv("OTEL_SPAN_LINK_COUNT_LIMIT", "64")
+    _early.run()
+    assert "OTEL_SPAN_EVENT_COUNT_LIMIT" not in os.environ
+    assert os.environ["OTEL_SPAN_LINK_COUNT_LIMIT"] == "64"
+    assert our_warnings() == [
+        "OTEL_SPAN_EVENT_COUNT_LIMIT='lots' is invalid (expected a non-negative integer); "
+        "using 128 instead"
+    ]
