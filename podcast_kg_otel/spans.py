@@ -14,6 +14,7 @@ from typing import Any
 
 from opentelemetry import context as context_api
 from opentelemetry import trace
+from opentelemetry.context import Context
 from opentelemetry.trace import Span, SpanKind, Tracer, TracerProvider
 from opentelemetry.util.types import AttributeValue
 from podcast_kg_otel_util.errors import record_error
@@ -84,10 +85,13 @@ def create_span(
     attributes: Mapping[str, AttributeValue] | None = None,
     kind: SpanKind = SpanKind.INTERNAL,
     *,
+    context: Context | None = None,
     tracer_provider: TracerProvider | None = None,
 ) -> SpanScope:
-    """``with create_span("custom_operation") as span:`` - a child of the current span."""
-    span = default_tracer(tracer_provider).start_span(name, kind=kind, attributes=attributes)
+    """``with create_span("custom_operation") as span:`` - a child of the current span, or
+    of `context` (e.g. ``context=extract_context(request.headers)`` to continue a trace)."""
+    tracer = default_tracer(tracer_provider)
+    span = tracer.start_span(name, context=context, kind=kind, attributes=attributes)
     return SpanScope(span)
 
 

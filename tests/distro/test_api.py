@@ -341,8 +341,9 @@ def test_inject_and_extract_round_trip(provider: TracerProvider) -> None:
     remote = trace.get_current_span(extracted).get_span_context()
     assert remote.is_remote and remote.span_id == span.get_span_context().span_id
     assert baggage.get_baggage("episode.id", extracted) == "ep_9"
-    with tracer.start_as_current_span("server", context=extracted) as server:
+    with create_span("server", context=extracted, tracer_provider=provider) as server:
         assert server.parent.span_id == span.get_span_context().span_id
+        assert server.get_span_context().trace_id == span.get_span_context().trace_id
 
 
 def test_get_tracer_scope(provider: TracerProvider, exporter: InMemorySpanExporter) -> None:
