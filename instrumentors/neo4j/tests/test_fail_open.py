@@ -16,7 +16,7 @@ def _boom(*args, **kwargs):
 
 def test_broken_span_start_never_reaches_the_app(driver, spans, monkeypatch, caplog):
     caplog.set_level(logging.WARNING)
-    monkeypatch.setattr(query_module, "analyse", _boom)
+    monkeypatch.setattr(query_module, "_cached", _boom)
     assert driver.execute_query("RETURN 1 AS x").records[0]["x"] == 1
     with driver.session() as session:
         assert session.run("RETURN 2 AS x").single()["x"] == 2

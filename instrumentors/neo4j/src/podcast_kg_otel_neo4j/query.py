@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 from podcast_kg_otel_util.content import truncate
@@ -27,14 +29,46 @@ def query_text(query: Any) -> str:
 def start_attributes(
     settings: Settings,
     query: Any,
-    parameters: Mapping[str, Any] | None,
+    parameters: Any,
+    extra: Mapping[str, Any],
     database: str | None,
     mode: str | None,
     tx_type: str,
     address: Any,
-) -> tuple[str, dict[str, Any]]:
-    """(span name, attributes) for a query about to run."""
-    analysis = analyse(query_text(query))
+) -> tuple[str, Mapping[str, Any]]:
+    """(span name, attributes) for a query about to run; `extra` are keyword parameters.
+
+    The attributes are shared between calls with the same inputs: copy before changing.
+    """
+    name, attributes = _cached(
+        settings,
+        query_text(query),
+        bool(parameters) or bool(extra),
+        database,
+        mode,
+        tx_type,
+        (str(address[0]), int(address[1])) if address else None,
+    )
+    if settings.capture_parameters and (parameters or extra):
+        merged = {**(parameters or {}), **extra}  # the driver's rule: keywords win
+        attributes = dict(attributes)
+        for key in settings.capture_parameters.intersection(merged):
+            value = truncate(str(merged[key]), PARAMETER_VALUE_MAX_LENGTH)
+            attributes[attr.DB_QUERY_PARAMETER_PREFIX + key] = value
+    return name, attributes
+
+
+@lru_cache(maxsize=1024)
+def _cached(
+    settings: Settings,
+    text: str,
+    parameterized: bool,
+    database: str | None,
+    mode: str | None,
+    tx_type: str,
+    address: tuple[str, int] | None,
+) -> tuple[str, Mapping[str, Any]]:
+    analysis = analyse(text)
     attributes: dict[str, Any] = {
         attr.DB_SYSTEM_NAME: attr.DB_SYSTEM_NEO4J,
         attr.NEO4J_TRANSACTION_TYPE: tx_type,
@@ -42,11 +76,11 @@ def start_attributes(
     if analysis.summary:
         attributes[attr.DB_QUERY_SUMMARY] = analysis.summary
     if settings.query_text != "off":
-        if settings.query_text == "raw" or (settings.query_text == "on" and parameters):
-            text = analysis.text
+        if settings.query_text == "raw" or (settings.query_text == "on" and parameterized):
+            shown = analysis.text
         else:
-            text = analysis.sanitized
-        attributes[attr.DB_QUERY_TEXT] = truncate(text, settings.query_text_max_length)
+            shown = analysis.sanitized
+        attributes[attr.DB_QUERY_TEXT] = truncate(shown, settings.query_text_max_length)
     if analysis.procedure:
         attributes[attr.DB_STORED_PROCEDURE_NAME] = analysis.procedure
     if database:
@@ -54,18 +88,6 @@ def start_attributes(
     if mode:
         attributes[attr.NEO4J_ACCESS_MODE] = mode
     if address:
-        attributes[attr.SERVER_ADDRESS] = str(address[0])
-        attributes[attr.SERVER_PORT] = int(address[1])
-    if settings.capture_parameters and parameters:
-        for key in settings.capture_parameters.intersection(parameters):
-            value = truncate(str(parameters[key]), PARAMETER_VALUE_MAX_LENGTH)
-            attributes[attr.DB_QUERY_PARAMETER_PREFIX + key] = value
-    name = analysis.summary or (database or attr.DB_SYSTEM_NEO4J)
-    return name, attributes
-
-
-def merged_parameters(parameters: Any, extra: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    """The driver's own rule: keyword parameters win over the parameters dict."""
-    if extra:
-        return {**(parameters or {}), **extra}
-    return parameters if isinstance(parameters, Mapping) else None
+        attributes[attr.SERVER_ADDRESS] = address[0]
+        attributes[attr.SERVER_PORT] = address[1]
+    return analysis.summary or (database or attr.DB_SYSTEM_NEO4J), MappingProxyType(attributes)

@@ -2,15 +2,14 @@
 
 The driver calls `Result._on_closed` once the summary arrives (records exhausted,
 `consume()`, buffering by the next query, or the session/transaction closing) and also
-when a FAILURE ends the stream. We chain our callback in front of the driver's on that
-one Result instance. If the result is never closed (its transaction broke), the span
-is ended when the Result is garbage collected.
+when a FAILURE ends the stream. A broken connection reaches the result through
+`_on_error`, and the failure of its transaction through `_tx_failure`. We chain our
+callbacks in front of the driver's on that one Result instance only.
 """
 
 from __future__ import annotations
 
 import logging
-import weakref
 from typing import Any
 
 from opentelemetry.trace import Span
@@ -24,35 +23,50 @@ _SUMMARY_KEYS = ("type", "t_last", "bookmark", "stats")
 
 
 class _Watcher:
-    """Stands in for `Result._on_closed`: finishes our span, then calls the driver's."""
+    """Finishes our span (or feeds the execute_query unit) once, then defers to the driver."""
 
-    __slots__ = ("done", "metadata", "namespace_known", "original", "span", "unit")
+    __slots__ = (
+        "done",
+        "metadata",
+        "namespace_known",
+        "on_closed",
+        "on_error",
+        "span",
+        "tx_failure",
+        "unit",
+    )
 
     def __init__(
-        self,
-        original: Any,
-        metadata: dict,
-        span: Span | None,
-        unit: Unit | None,
-        namespace_known: bool,
+        self, result: Any, span: Span | None, unit: Unit | None, namespace_known: bool
     ) -> None:
-        self.original = original
-        self.metadata = metadata
+        self.on_closed = result._on_closed
+        self.on_error = result._on_error
+        self.tx_failure = result._tx_failure
+        self.metadata = result._metadata
         self.span = span
         self.unit = unit
         self.namespace_known = namespace_known
         self.done = False
 
-    def __call__(self, *args: Any) -> Any:
-        try:
-            self.finish(CURRENT_FAILURE.get())
-        except Exception:  # fail open
-            log_once(logger, "result.closed", "podcast-kg-otel: neo4j result span error")
-        if self.original is None:
-            return None
-        return self.original(*args)
+    def closed(self, *args: Any) -> Any:
+        self._safely(CURRENT_FAILURE.get(), None)
+        return None if self.on_closed is None else self.on_closed(*args)
 
-    def finish(self, failure: dict | None) -> None:
+    def errored(self, exc: BaseException) -> Any:
+        self._safely(None, exc)
+        return None if self.on_error is None else self.on_error(exc)
+
+    def tx_failed(self, exc: BaseException) -> Any:
+        self._safely(None, exc)
+        return self.tx_failure(exc)
+
+    def _safely(self, failure: dict | None, exc: BaseException | None) -> None:
+        try:
+            self.finish(failure, exc)
+        except Exception:  # fail open
+            log_once(logger, "result.finish", "podcast-kg-otel: neo4j result span error")
+
+    def finish(self, failure: dict | None, exc: BaseException | None = None) -> None:
         if self.done:
             return
         self.done = True
@@ -65,26 +79,21 @@ class _Watcher:
             return
         try:
             if span.is_recording():
-                if failure is not None and not any(key in metadata for key in _SUMMARY_KEYS):
+                if exc is not None:
+                    errors.record_exception(span, exc)
+                elif failure is not None and not any(key in metadata for key in _SUMMARY_KEYS):
                     errors.record_failure(span, failure)
                 summary.apply(span, metadata, self.namespace_known)
         finally:
             span.end()
 
-    def abandon(self) -> None:
-        try:
-            self.finish(None)
-        except Exception:  # fail open
-            log_once(logger, "result.abandoned", "podcast-kg-otel: neo4j result span error")
-
 
 def watch(result: Any, span: Span | None, unit: Unit | None, namespace_known: bool) -> None:
     """Finish `span` (or feed `unit`) when `result` is done; at once if it already is."""
-    metadata = result._metadata
-    watcher = _Watcher(result._on_closed, metadata, span, unit, namespace_known)
-    if any(key in metadata for key in _SUMMARY_KEYS):
+    watcher = _Watcher(result, span, unit, namespace_known)
+    if any(key in watcher.metadata for key in _SUMMARY_KEYS):
         watcher.finish(None)
         return
-    result._on_closed = watcher
-    if span is not None:
-        weakref.finalize(result, watcher.abandon)
+    result._on_closed = watcher.closed
+    result._on_error = watcher.errored
+    result._tx_failure = watcher.tx_failed

@@ -21,37 +21,40 @@ _QUIET_GQL_CLASSES = ("00", "02")
 
 
 def apply(span: Span, metadata: Mapping[str, Any], namespace_known: bool) -> None:
-    """Set everything the summary metadata tells us on a recording span."""
+    """Set everything the summary metadata tells us on a recording span (one call)."""
+    found: dict[str, Any] = {}
     server = metadata.get("server")
     if server is not None:
         peer = getattr(server, "address", None)
         if peer:
-            span.set_attribute(attr.NETWORK_PEER_ADDRESS, str(peer[0]))
-            span.set_attribute(attr.NETWORK_PEER_PORT, int(peer[1]))
+            found[attr.NETWORK_PEER_ADDRESS] = str(peer[0])
+            found[attr.NETWORK_PEER_PORT] = int(peer[1])
         version = getattr(server, "protocol_version", None)
         if version:
-            span.set_attribute(attr.NETWORK_PROTOCOL_NAME, attr.PROTOCOL_BOLT)
-            span.set_attribute(attr.NETWORK_PROTOCOL_VERSION, ".".join(map(str, version)))
+            found[attr.NETWORK_PROTOCOL_NAME] = attr.PROTOCOL_BOLT
+            found[attr.NETWORK_PROTOCOL_VERSION] = ".".join(map(str, version))
         agent = getattr(server, "agent", None)
         if agent:
-            span.set_attribute(attr.NEO4J_SERVER_AGENT, str(agent))
+            found[attr.NEO4J_SERVER_AGENT] = str(agent)
     database = metadata.get("db")
     if not namespace_known and isinstance(database, str) and database:
-        span.set_attribute(attr.DB_NAMESPACE, database)
+        found[attr.DB_NAMESPACE] = database
     query_type = metadata.get("type")
     if isinstance(query_type, str):
-        span.set_attribute(attr.NEO4J_QUERY_TYPE, query_type)
+        found[attr.NEO4J_QUERY_TYPE] = query_type
     available = metadata.get("t_first")
     if isinstance(available, int):
-        span.set_attribute(attr.NEO4J_RESULT_AVAILABLE_AFTER, available)
+        found[attr.NEO4J_RESULT_AVAILABLE_AFTER] = available
     consumed = metadata.get("t_last")
     if isinstance(consumed, int):
-        span.set_attribute(attr.NEO4J_RESULT_CONSUMED_AFTER, consumed)
+        found[attr.NEO4J_RESULT_CONSUMED_AFTER] = consumed
     stats = metadata.get("stats")
     if isinstance(stats, Mapping):
         for key, value in stats.items():
             if isinstance(value, int) and not isinstance(value, bool) and value:
-                span.set_attribute(attr.NEO4J_COUNTERS_PREFIX + key.replace("-", "_"), value)
+                found[attr.NEO4J_COUNTERS_PREFIX + key.replace("-", "_")] = value
+    if found:
+        span.set_attributes(found)
     statuses = metadata.get("statuses")
     if isinstance(statuses, list):
         for status in statuses:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from opentelemetry import context, trace
@@ -20,11 +20,12 @@ from podcast_kg_otel_util.failopen import log_once
 from podcast_kg_otel_neo4j import attributes as attr
 from podcast_kg_otel_neo4j import errors, results, summary
 from podcast_kg_otel_neo4j.config import Settings
-from podcast_kg_otel_neo4j.query import access_mode, merged_parameters, start_attributes
+from podcast_kg_otel_neo4j.query import access_mode, start_attributes
 from podcast_kg_otel_neo4j.state import CURRENT_FAILURE, CURRENT_UNIT, Unit
 
 logger = logging.getLogger(__name__)
 _EXECUTE_QUERY_OPTIONS = ("query_", "parameters_", "routing_", "database_")
+_RUN_ARGUMENTS = ("query", "parameters")
 _TRANSFORMER_INDEX = 7  # execute_query(query_, ..., auth_, result_transformer_)
 
 
@@ -63,19 +64,20 @@ class Wrappers:
 
     # -- span starts (all guarded by the callers) -------------------------------------
 
-    def _client_span(self, name: str, attributes: dict[str, Any]) -> Span:
+    def _client_span(self, name: str, attributes: Mapping[str, Any]) -> Span:
         return self.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
 
     def _session_run_span(self, session: Any, args: tuple, kwargs: dict) -> tuple[Span, bool]:
         query = args[0] if args else kwargs.get("query")
         parameters = args[1] if len(args) > 1 else kwargs.get("parameters")
-        extra = {k: v for k, v in kwargs.items() if k not in ("query", "parameters")}
+        extra = {k: v for k, v in kwargs.items() if k not in _RUN_ARGUMENTS} if kwargs else {}
         config = session._config
         database = config.database
         name, attributes = start_attributes(
             self.settings,
             query,
-            merged_parameters(parameters, extra),
+            parameters,
+            extra,
             database,
             access_mode(config.default_access_mode),
             attr.TX_AUTO_COMMIT,
@@ -86,19 +88,20 @@ class Wrappers:
     def _tx_run_span(self, tx: Any, args: tuple, kwargs: dict, unit: Unit | None) -> Span:
         query = args[0] if args else kwargs.get("query")
         parameters = args[1] if len(args) > 1 else kwargs.get("parameters")
-        extra = {k: v for k, v in kwargs.items() if k not in ("query", "parameters")}
+        extra = {k: v for k, v in kwargs.items() if k not in _RUN_ARGUMENTS} if kwargs else {}
         managed = unit is not None and unit.kind == attr.TX_MANAGED
         name, attributes = start_attributes(
             self.settings,
             query,
-            merged_parameters(parameters, extra),
+            parameters,
+            extra,
             tx._database,
             unit.access_mode if managed else None,
             attr.TX_MANAGED if managed else attr.TX_EXPLICIT,
             getattr(tx._connection, "unresolved_address", None),
         )
         if managed:
-            attributes[attr.NEO4J_TRANSACTION_ATTEMPT] = unit.attempts
+            attributes = {**attributes, attr.NEO4J_TRANSACTION_ATTEMPT: unit.attempts}
         return self._client_span(name, attributes)
 
     def _execute_query_unit(self, driver: Any, args: tuple, kwargs: dict) -> Unit:
@@ -111,7 +114,8 @@ class Wrappers:
         name, attributes = start_attributes(
             self.settings,
             values.get("query_"),
-            merged_parameters(values.get("parameters_"), extra),
+            values.get("parameters_"),
+            extra,
             database,
             access_mode(values.get("routing_", "w")),
             attr.TX_EXECUTE_QUERY,
@@ -465,6 +469,8 @@ class Wrappers:
             span.end()
 
     def _watch(self, result: Any, span: Span | None, unit: Unit | None, known: bool) -> None:
+        if span is not None and not span.is_recording():
+            return  # unsampled: nothing to add, ending it is a no-op
         try:
             results.watch(result, span, unit, known)
         except Exception:  # fail open
