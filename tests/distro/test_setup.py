@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from typing import ClassVar
 
 import pytest
 from opentelemetry import propagate
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
+from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 from opentelemetry.sdk.trace.sampling import Decision
 
-from podcast_kg_otel import _early
+from podcast_kg_otel import _early, instrumentation
 from podcast_kg_otel.config import TracingConfig
 from podcast_kg_otel.configurator import _build_exporter, build_sampler, configure_sdk, load_config
 from podcast_kg_otel.distro import PodcastKgOtelDistro
+from podcast_kg_otel.instrumentation import instrument_all
 from podcast_kg_otel.propagation import inject_context, install_propagators
 from podcast_kg_otel.resource import build_resource
 
@@ -248,3 +251,54 @@ def test_start_up_hook_removes_a_non_integer_span_limit(
         "OTEL_SPAN_EVENT_COUNT_LIMIT='lots' is invalid (expected a non-negative integer); "
         "using 128 instead"
     ]
+
+
+class _Recording(BaseInstrumentor):
+    calls: ClassVar[list[dict]] = []
+
+    def instrumentation_dependencies(self) -> list[str]:
+        return []
+
+    def _instrument(self, **kwargs: object) -> None:
+        self.calls.append(kwargs)
+
+    def _uninstrument(self, **kwargs: object) -> None:
+        pass
+
+
+class _Broken(BaseInstrumentor):
+    def instrumentation_dependencies(self) -> list[str]:
+        return []
+
+    def _instrument(self, **kwargs: object) -> None:
+        raise RuntimeError("broken instrumentor")
+
+    def _uninstrument(self, **kwargs: object) -> None:
+        pass
+
+
+class _InstrumentorEntryPoint(_EntryPoint):
+    dist = None
+
+
+def test_instrument_all_honours_disabled_list_and_is_safe_twice(
+    monkeypatch: pytest.MonkeyPatch, provider: TracerProvider, our_warnings: Callable[[], list[str]]
+) -> None:
+    available = [
+        _InstrumentorEntryPoint("broken", _Broken),
+        _InstrumentorEntryPoint("recording", _Recording),
+        _InstrumentorEntryPoint("redis", ModuleNotFoundError("redis")),
+        _InstrumentorEntryPoint("podcast_kg_neo4j", _Broken),
+    ]
+    monkeypatch.setattr(instrumentation, "entry_points", lambda group: available)
+    config = TracingConfig.from_env({"INSTRUMENT_NEO4J": "false"})
+    try:
+        assert instrument_all(config, tracer_provider=provider) == ["recording"]
+        assert instrument_all(config, tracer_provider=provider) == []
+        assert _Recording.calls == [{"tracer_provider": provider}]
+        (message,) = our_warnings()
+        assert "'broken'" in message
+        everything_off = TracingConfig(disabled_instrumentations=frozenset({"*"}))
+        assert instrument_all(everything_off) == []
+    finally:
+        _Recording().uninstrument()
