@@ -315,3 +315,67 @@ def test_instrument_all_honours_flags_and_is_safe_twice(
     trace = jaeger.wait_for_trace(service_name, min_spans=2)
     (child,) = trace.root.children
     assert trace.root.name == "fetch.services" and child.name == "GET"
+
+
+def test_legacy_grpc_port_sends_over_grpc(
+    run_instrumented, jaeger: JaegerClient, service_name: str
+) -> None:
+    env = {"TRACING_SERVICE_NAME": service_name, "JAEGER_HOST": "127.0.0.1", "JAEGER_PORT": "4317"}
+    result = run_instrumented(PIPELINE, env=env)
+    assert result.returncode == 0, result.stderr
+    assert_pipeline_trace(jaeger, service_name)
+
+
+def test_legacy_console_export_without_jaeger(run_instrumented, service_name: str) -> None:
+    env = {
+        "TRACING_SERVICE_NAME": service_name,
+        "JAEGER_ENABLED": "false",
+        "TRACING_CONSOLE_EXPORT": "true",
+    }
+    result = run_instrumented(PIPELINE, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count('"name": "pipeline.run"') == 1
+    assert f'"service.name": "{service_name}"' in result.stdout
+
+
+ASYNC_PIPELINE = """
+import asyncio
+from podcast_kg_otel import trace_async
+
+
+@trace_async(name="segments")
+async def segments(count):
+    for index in range(count):
+        await asyncio.sleep(0)
+        yield index
+
+
+@trace_async(name="transcribe")
+async def transcribe(index):
+    await asyncio.sleep(0.01)
+    return index
+
+
+@trace_async(name="episode")
+async def episode():
+    items = [item async for item in segments(3)]
+    return await asyncio.gather(*(transcribe(item) for item in items))
+
+
+print("result", asyncio.run(episode()))
+"""
+
+
+def test_async_functions_and_async_generators_nest_across_tasks(
+    run_instrumented, stack: Stack, jaeger: JaegerClient, service_name: str
+) -> None:
+    result = run_instrumented(ASYNC_PIPELINE, env=otel_only_env(stack, service_name))
+    assert "result [0, 1, 2]" in result.stdout, result.stderr
+    trace = jaeger.wait_for_trace(service_name, min_spans=5)
+    assert trace.root.name == "episode"
+    assert sorted(child.name for child in trace.root.children) == [
+        "segments",
+        "transcribe",
+        "transcribe",
+        "transcribe",
+    ]
