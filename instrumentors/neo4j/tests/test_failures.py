@@ -119,3 +119,17 @@ def test_failed_explicit_transaction_rollback_is_visible(driver, spans, label):
     names = [s.name for s in spans.neo4j()]
     assert names == [f"CREATE {label}", "ROLLBACK"]
     assert spans.one(f"CREATE {label}").status.status_code == StatusCode.ERROR
+
+
+def test_unfinished_result_of_failed_transaction_still_ends(driver, spans):
+    with driver.session(fetch_size=1) as session:
+        tx = session.begin_transaction()
+        streaming = tx.run("UNWIND range(1, 50) AS i RETURN i")
+        assert streaming.peek()["i"] == 1
+        with pytest.raises(neo4j.exceptions.CypherSyntaxError):
+            tx.run("RETURN (")
+        tx.close()
+    names = sorted(s.name for s in spans.neo4j())
+    assert names == ["RETURN", "ROLLBACK", "UNWIND"]  # no span left open
+    assert spans.one("RETURN").status.status_code == StatusCode.ERROR
+    assert all(s.end_time for s in spans.neo4j())

@@ -20,9 +20,15 @@ DESCRIPTION_MAX_LENGTH = 512
 _QUIET_GQL_CLASSES = ("00", "02")
 
 
-def apply(span: Span, metadata: Mapping[str, Any], namespace_known: bool) -> None:
-    """Set everything the summary metadata tells us on a recording span (one call)."""
-    found: dict[str, Any] = {}
+def apply(
+    span: Span,
+    metadata: Mapping[str, Any],
+    namespace_known: bool,
+    found: dict[str, Any] | None = None,
+) -> None:
+    """Set everything the summary metadata tells us on a recording span, together with
+    the attributes already in `found`, in one call."""
+    found = {} if found is None else found
     server = metadata.get("server")
     if server is not None:
         peer = getattr(server, "address", None)

@@ -105,11 +105,13 @@ class Wrappers:
         return self._client_span(name, attributes)
 
     def _execute_query_unit(self, driver: Any, args: tuple, kwargs: dict) -> Unit:
-        values = dict(zip(_EXECUTE_QUERY_OPTIONS, args, strict=False))
-        for key in _EXECUTE_QUERY_OPTIONS:
-            if key in kwargs:
-                values[key] = kwargs[key]
-        extra = {k: v for k, v in kwargs.items() if not k.endswith("_")}
+        values = dict(zip(_EXECUTE_QUERY_OPTIONS, args, strict=False)) if args else {}
+        extra = {}
+        for key, value in kwargs.items():
+            if key.endswith("_"):
+                values[key] = value
+            else:
+                extra[key] = value
         database = values.get("database_")
         name, attributes = start_attributes(
             self.settings,
@@ -159,11 +161,13 @@ class Wrappers:
         span = unit.span
         try:
             if span.is_recording():
-                span.set_attribute(attr.NEO4J_TRANSACTION_ATTEMPTS, unit.attempts)
                 if exc is not None:
                     errors.record_exception(span, exc)
+                found = {attr.NEO4J_TRANSACTION_ATTEMPTS: unit.attempts}
                 if unit.kind == attr.TX_EXECUTE_QUERY:
-                    summary.apply(span, unit.metadata, unit.database is not None)
+                    summary.apply(span, unit.metadata, unit.database is not None, found)
+                else:
+                    span.set_attributes(found)
         finally:
             span.end()
 
@@ -429,6 +433,8 @@ class Wrappers:
             if not isinstance(tx, self.managed_tx_cls):
                 unit = None
             if unit is not None and unit.kind == attr.TX_EXECUTE_QUERY:
+                if not unit.span.is_recording():
+                    return None, None  # unsampled: nothing to count
                 _retry_event(unit)
                 return unit, None
             return None, self._tx_run_span(tx, args, kwargs, unit)
