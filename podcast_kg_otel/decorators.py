@@ -19,10 +19,9 @@ from opentelemetry import context as context_api
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, TracerProvider
 from opentelemetry.util.types import AttributeValue
-from podcast_kg_otel_util.errors import record_error
 
 from podcast_kg_otel import attributes as attrs
-from podcast_kg_otel.spans import SpanScope, default_tracer
+from podcast_kg_otel.spans import SpanScope, default_tracer, record_failure
 
 F = TypeVar("F", bound=Callable[..., Any])
 _LITERALS = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|\b\d+(?:\.\d+)?\b")
@@ -98,7 +97,7 @@ def _wrap_generator(
                 except BaseException as error:  # forwarded into the generator
                     thrown = error
         except Exception as error:
-            record_error(span, error)
+            record_failure(span, error)
             raise
         finally:
             span.end()
@@ -136,7 +135,7 @@ def _wrap_async_generator(
                 except BaseException as error:  # forwarded into the generator
                     thrown = error
         except Exception as error:
-            record_error(span, error)
+            record_failure(span, error)
             raise
         finally:
             span.end()

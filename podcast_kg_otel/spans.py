@@ -8,6 +8,7 @@ exception handling is ours (recorded exactly once, ERROR status, re-raised uncha
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
@@ -18,11 +19,13 @@ from opentelemetry.context import Context
 from opentelemetry.trace import Span, SpanKind, Tracer, TracerProvider
 from opentelemetry.util.types import AttributeValue
 from podcast_kg_otel_util.errors import record_error
+from podcast_kg_otel_util.failopen import guard
 
 from podcast_kg_otel import attributes as attrs
 from podcast_kg_otel.version import __version__
 
 SCOPE = "podcast_kg_otel"
+_logger = logging.getLogger(__name__)
 _cached: tuple[TracerProvider | None, Tracer | None] = (None, None)
 
 
@@ -46,6 +49,13 @@ def default_tracer(tracer_provider: TracerProvider | None = None) -> Tracer:
         tracer = get_tracer(tracer_provider=provider)
         _cached = (provider, tracer)
     return tracer
+
+
+def record_failure(span: Span, error: Exception) -> None:
+    """Record `error` on `span` once; a failure of our own here is logged, never raised
+    (it would replace the application's exception)."""
+    with guard(_logger, "recording an exception"):
+        record_error(span, error)
 
 
 class SpanScope:
@@ -74,7 +84,7 @@ class SpanScope:
     ) -> None:
         try:
             if isinstance(exc, Exception):
-                record_error(self._span, exc)
+                record_failure(self._span, exc)
         finally:
             context_api.detach(self._token)  # type: ignore[arg-type]
             self._span.end()

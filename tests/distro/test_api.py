@@ -24,6 +24,7 @@ from podcast_kg_otel import (
     trace_method,
     trace_provider_call,
 )
+from podcast_kg_otel import spans as spans_module
 
 
 class Boom(Exception):
@@ -351,3 +352,24 @@ def test_get_tracer_scope(provider: TracerProvider, exporter: InMemorySpanExport
         pass
     scope = by_name(exporter)["manual"].instrumentation_scope
     assert scope.name == "podcast_kg_otel" and scope.version
+
+
+def test_a_failure_of_ours_never_replaces_the_application_exception(
+    monkeypatch: pytest.MonkeyPatch, provider: TracerProvider, our_warnings
+) -> None:
+    def broken_record_error(span: object, error: BaseException) -> None:
+        raise RuntimeError("bug in our recording code")
+
+    monkeypatch.setattr(spans_module, "record_error", broken_record_error)
+    error = Boom("the app's own error")
+
+    @trace_method(name="guarded", tracer_provider=provider)
+    def guarded() -> None:
+        raise error
+
+    for _ in range(2):
+        with pytest.raises(Boom) as raised:
+            guarded()
+        assert raised.value is error
+    (message,) = our_warnings()
+    assert "recording an exception" in message
