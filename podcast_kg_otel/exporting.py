@@ -136,6 +136,12 @@ class QuietSpanExporter(SpanExporter):
         except Exception:  # export() reports the same failure when it retries
             _logger.debug("creating the span exporter failed", exc_info=True)
 
+    def build_now(self) -> None:
+        """Build the real exporter in this thread (no-op when built); failures are left
+        for ``export`` to report."""
+        with contextlib.suppress(Exception):
+            self._inner()
+
     def prepare(self) -> None:
         """Start building the real exporter off the calling thread (once)."""
         if self._prepared or self._exporter is not None:
@@ -341,6 +347,18 @@ class ExitHandler:
 
     def install(self) -> None:
         atexit.register(self.run)
+        # Exporter modules cannot be imported once interpreter shutdown has begun (the grpc
+        # exporter's import needs a thread pool), and atexit runs after that point. A
+        # threading-shutdown hook runs before it: build the exporters there if they will
+        # be needed. It is private API, hence the guard.
+        with contextlib.suppress(AttributeError, RuntimeError):
+            threading._register_atexit(self._build_exporters)  # type: ignore[attr-defined]
+
+    def _build_exporters(self) -> None:
+        pending = self.tracker is not None and bool(self.tracker.open_spans())
+        for processor in self.processors:
+            if processor.queued or pending:
+                processor.quiet_exporter.build_now()
 
     def _shutdown_all(self) -> None:
         for provider in self.providers:

@@ -95,10 +95,19 @@ def test_dead_collector_exits_quickly_with_one_warning(
     assert "dropped 6 span(s) at exit" in warnings[0]  # 5 ended + the open root
 
 
+@pytest.mark.parametrize("protocol", ["http/protobuf", "grpc"])
 def test_reachable_collector_gets_every_span_and_the_open_one_marked(
-    run_instrumented, stack: Stack, jaeger: JaegerClient, service_name: str
+    protocol: str, run_instrumented, stack: Stack, jaeger: JaegerClient, service_name: str
 ) -> None:
-    env = runtime_env(stack, service_name, OTEL_BSP_SCHEDULE_DELAY="30000")
+    # The exporter is first built at exit here: the grpc one must not hit shutdown limits.
+    endpoint = stack.otlp_http_endpoint if protocol == "http/protobuf" else stack.otlp_grpc_endpoint
+    env = runtime_env(
+        stack,
+        service_name,
+        OTEL_BSP_SCHEDULE_DELAY="30000",
+        OTEL_EXPORTER_OTLP_PROTOCOL=protocol,
+        OTEL_EXPORTER_OTLP_ENDPOINT=endpoint,
+    )
     result = run_instrumented(SPANS.format(count=600), env=env)
     assert result.returncode == 0, result.stderr
     assert "could not export" not in result.stderr
