@@ -49,10 +49,12 @@ from opentelemetry.instrumentation.utils import unwrap
 from opentelemetry.trace import get_tracer
 from wrapt import wrap_function_wrapper
 
+from podcast_kg_otel_neo4j import attributes as attr
 from podcast_kg_otel_neo4j import config
+from podcast_kg_otel_neo4j.aio import AsyncWrappers
 from podcast_kg_otel_neo4j.package import _instruments
 from podcast_kg_otel_neo4j.version import __version__
-from podcast_kg_otel_neo4j.wrappers import Wrappers
+from podcast_kg_otel_neo4j.wrappers import SyncWrappers
 
 __all__ = ["Neo4jInstrumentor"]
 
@@ -83,28 +85,22 @@ class Neo4jInstrumentor(BaseInstrumentor):
         self._patched = []
         for flavour, prefix in (("sync", ""), ("async", "Async")):
             transaction = importlib.import_module(_TRANSACTION.format(flavour=flavour))
-            wrappers = Wrappers(
-                tracer, settings, getattr(transaction, f"{prefix}ManagedTransaction")
-            )
-            is_async = flavour == "async"
-            run = wrappers.async_session_run if is_async else wrappers.session_run
-            tx_run = wrappers.async_tx_run if is_async else wrappers.tx_run
-            query = wrappers.async_execute_query if is_async else wrappers.execute_query
-            managed = wrappers.async_managed if is_async else wrappers.managed
-            tx_end = wrappers.async_tx_end if is_async else wrappers.tx_end
-            failure = wrappers.async_response_failure if is_async else wrappers.response_failure
+            managed_tx = getattr(transaction, f"{prefix}ManagedTransaction")
+            cls = AsyncWrappers if flavour == "async" else SyncWrappers
+            wrappers = cls(tracer, settings, managed_tx)
             session = _SESSION.format(flavour=flavour)
             driver = _DRIVER.format(flavour=flavour)
-            self._patch(driver, f"{prefix}Driver", "execute_query", query)
-            self._patch(session, f"{prefix}Session", "run", run)
+            tx_module = transaction.__name__
+            tx_class = f"{prefix}Transaction"
+            self._patch(driver, f"{prefix}Driver", "execute_query", wrappers.execute_query)
+            self._patch(session, f"{prefix}Session", "run", wrappers.session_run)
             for method in _MANAGED_METHODS:
-                self._patch(session, f"{prefix}Session", method, managed(method))
-            self._patch(transaction.__name__, f"{prefix}TransactionBase", "run", tx_run)
-            self._patch(transaction.__name__, f"{prefix}Transaction", "_commit", tx_end("COMMIT"))
-            self._patch(
-                transaction.__name__, f"{prefix}Transaction", "_rollback", tx_end("ROLLBACK")
-            )
+                self._patch(session, f"{prefix}Session", method, wrappers.managed(method))
+            self._patch(tx_module, f"{tx_class}Base", "run", wrappers.tx_run)
+            self._patch(tx_module, tx_class, "_commit", wrappers.tx_end(attr.SPAN_COMMIT))
+            self._patch(tx_module, tx_class, "_rollback", wrappers.tx_end(attr.SPAN_ROLLBACK))
             for module in _RESPONSE:
+                failure = wrappers.response_failure
                 if self._patch(module.format(flavour=flavour), "Response", "on_failure", failure):
                     break
 

@@ -1,224 +1,21 @@
-"""The wrapt wrappers, sync and async: one CLIENT span per logical query.
+"""The sync wrappers (wrapt): one CLIENT span per logical query.
 
-Every wrapper fails open: our code runs inside try/except and is logged once; the
-driver call itself is never inside our try, so its result or exception is unchanged.
+The driver call itself is never inside our try, so its result or exception is unchanged.
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
-from opentelemetry import context, trace
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
-from opentelemetry.trace import Span, SpanKind, Tracer
-from podcast_kg_otel_util.failopen import log_once
 
-from podcast_kg_otel_neo4j import attributes as attr
-from podcast_kg_otel_neo4j import errors, results, summary
-from podcast_kg_otel_neo4j.config import Settings
-from podcast_kg_otel_neo4j.query import access_mode, start_attributes
-from podcast_kg_otel_neo4j.state import CURRENT_FAILURE, CURRENT_UNIT, Unit
-
-logger = logging.getLogger(__name__)
-_EXECUTE_QUERY_OPTIONS = ("query_", "parameters_", "routing_", "database_")
-_RUN_ARGUMENTS = ("query", "parameters")
-_TRANSFORMER_INDEX = 7  # execute_query(query_, ..., auth_, result_transformer_)
+from podcast_kg_otel_neo4j.spans import Steps, oops
+from podcast_kg_otel_neo4j.state import CURRENT_FAILURE
 
 
-def _oops(what: str) -> None:
-    log_once(
-        logger,
-        what,
-        f"podcast-kg-otel: neo4j instrumentation error in {what}; the driver call is unaffected",
-    )
-
-
-def _address(owner: Any) -> Any:
-    pool = getattr(owner, "_pool", None)
-    return getattr(pool, "address", None)
-
-
-def _retry_event(unit: Unit) -> None:
-    unit.attempts += 1
-    if unit.attempts > 1:
-        unit.span.add_event(
-            attr.EVENT_RETRY,
-            {
-                attr.NEO4J_TRANSACTION_ATTEMPT: unit.attempts,
-                attr.ERROR_TYPE: unit.last_error or "_OTHER",
-            },
-        )
-
-
-class Wrappers:
-    """Wrapper factories bound to one tracer and one set of settings."""
-
-    def __init__(self, tracer: Tracer, settings: Settings, managed_tx_cls: type) -> None:
-        self.tracer = tracer
-        self.settings = settings
-        self.managed_tx_cls = managed_tx_cls
-
-    # -- span starts (all guarded by the callers) -------------------------------------
-
-    def _client_span(self, name: str, attributes: Mapping[str, Any]) -> Span:
-        return self.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
-
-    def _session_run_span(self, session: Any, args: tuple, kwargs: dict) -> tuple[Span, bool]:
-        query = args[0] if args else kwargs.get("query")
-        parameters = args[1] if len(args) > 1 else kwargs.get("parameters")
-        extra = {k: v for k, v in kwargs.items() if k not in _RUN_ARGUMENTS} if kwargs else {}
-        config = session._config
-        database = config.database
-        name, attributes = start_attributes(
-            self.settings,
-            query,
-            parameters,
-            extra,
-            database,
-            access_mode(config.default_access_mode),
-            attr.TX_AUTO_COMMIT,
-            _address(session),
-        )
-        return self._client_span(name, attributes), database is not None
-
-    def _tx_run_span(self, tx: Any, args: tuple, kwargs: dict, unit: Unit | None) -> Span:
-        query = args[0] if args else kwargs.get("query")
-        parameters = args[1] if len(args) > 1 else kwargs.get("parameters")
-        extra = {k: v for k, v in kwargs.items() if k not in _RUN_ARGUMENTS} if kwargs else {}
-        managed = unit is not None and unit.kind == attr.TX_MANAGED
-        name, attributes = start_attributes(
-            self.settings,
-            query,
-            parameters,
-            extra,
-            tx._database,
-            unit.access_mode if managed else None,
-            attr.TX_MANAGED if managed else attr.TX_EXPLICIT,
-            getattr(tx._connection, "unresolved_address", None),
-        )
-        if managed:
-            attributes = {**attributes, attr.NEO4J_TRANSACTION_ATTEMPT: unit.attempts}
-        return self._client_span(name, attributes)
-
-    def _execute_query_unit(self, driver: Any, args: tuple, kwargs: dict) -> Unit:
-        values = dict(zip(_EXECUTE_QUERY_OPTIONS, args, strict=False)) if args else {}
-        extra = {}
-        for key, value in kwargs.items():
-            if key.endswith("_"):
-                values[key] = value
-            else:
-                extra[key] = value
-        database = values.get("database_")
-        name, attributes = start_attributes(
-            self.settings,
-            values.get("query_"),
-            values.get("parameters_"),
-            extra,
-            database,
-            access_mode(values.get("routing_", "w")),
-            attr.TX_EXECUTE_QUERY,
-            _address(driver),
-        )
-        unit = Unit(attr.TX_EXECUTE_QUERY, self._client_span(name, attributes))
-        unit.database = database
-        return unit
-
-    def _observe_transformer(
-        self, unit: Unit, args: tuple, kwargs: dict, is_async: bool
-    ) -> tuple[tuple, dict]:
-        """A user result transformer runs inside each attempt: note its errors too."""
-        if len(args) > _TRANSFORMER_INDEX and callable(args[_TRANSFORMER_INDEX]):
-            observed = self._counted(args[_TRANSFORMER_INDEX], unit, is_async, count=False)
-            i = _TRANSFORMER_INDEX
-            return (*args[:i], observed, *args[i + 1 :]), kwargs
-        if callable(kwargs.get("result_transformer_")):
-            observed = self._counted(kwargs["result_transformer_"], unit, is_async, count=False)
-            return args, {**kwargs, "result_transformer_": observed}
-        return args, kwargs
-
-    def _managed_unit(self, session: Any, method: str) -> Unit:
-        database = session._config.database
-        mode = "READ" if "read" in method else "WRITE"
-        attributes: dict[str, Any] = {
-            attr.DB_SYSTEM_NAME: attr.DB_SYSTEM_NEO4J,
-            attr.NEO4J_TRANSACTION_TYPE: attr.TX_MANAGED,
-            attr.NEO4J_ACCESS_MODE: mode,
-        }
-        if database:
-            attributes[attr.DB_NAMESPACE] = database
-        name = f"{method} {database}" if database else method
-        span = self.tracer.start_span(name, kind=SpanKind.INTERNAL, attributes=attributes)
-        unit = Unit(attr.TX_MANAGED, span)
-        unit.database = database
-        unit.access_mode = mode
-        return unit
-
-    def _end_unit(self, unit: Unit, exc: BaseException | None) -> None:
-        span = unit.span
-        try:
-            if span.is_recording():
-                if exc is not None:
-                    errors.record_exception(span, exc)
-                found = {attr.NEO4J_TRANSACTION_ATTEMPTS: unit.attempts}
-                if unit.kind == attr.TX_EXECUTE_QUERY:
-                    summary.apply(span, unit.metadata, unit.database is not None, found)
-                else:
-                    span.set_attributes(found)
-        finally:
-            span.end()
-
-    def _counted(
-        self, function: Callable, unit: Unit, is_async: bool, count: bool = True
-    ) -> Callable:
-        """The user's transaction function (or result transformer), noting its errors
-        for retry events and, with `count`, counting attempts (retries call it again)."""
-
-        def note(exc: BaseException) -> None:
-            try:
-                unit.last_error = getattr(exc, "code", None) or errors.error_type(exc)
-            except Exception:  # fail open
-                _oops("transaction function error")
-
-        def start() -> None:
-            if not count:
-                return
-            try:
-                _retry_event(unit)
-            except Exception:  # fail open
-                _oops("transaction function")
-
-        if is_async:
-
-            async def counted(*args: Any, **kwargs: Any) -> Any:
-                start()
-                try:
-                    return await function(*args, **kwargs)
-                except BaseException as exc:
-                    note(exc)
-                    raise
-
-        else:
-
-            def counted(*args: Any, **kwargs: Any) -> Any:
-                start()
-                try:
-                    return function(*args, **kwargs)
-                except BaseException as exc:
-                    note(exc)
-                    raise
-
-        with contextlib.suppress(AttributeError, TypeError):
-            functools.update_wrapper(counted, function)
-        for name in ("metadata", "timeout"):  # read by the driver (@unit_of_work)
-            if hasattr(function, name):
-                setattr(counted, name, getattr(function, name))
-        return counted
-
-    # -- sync wrappers ------------------------------------------------------------
+class SyncWrappers(Steps):
+    """Wrappers for neo4j._sync."""
 
     def session_run(self, wrapped: Callable, instance: Any, args: tuple, kwargs: dict) -> Any:
         if not is_instrumentation_enabled():
@@ -226,7 +23,7 @@ class Wrappers:
         try:
             span, known = self._session_run_span(instance, args, kwargs)
         except Exception:  # fail open
-            _oops("Session.run")
+            oops("Session.run")
             return wrapped(*args, **kwargs)
         try:
             result = wrapped(*args, **kwargs)
@@ -258,7 +55,7 @@ class Wrappers:
             call_args, call_kwargs = self._observe_transformer(unit, args, kwargs, False)
             tokens = self._enter(unit)
         except Exception:  # fail open
-            _oops("Driver.execute_query")
+            oops("Driver.execute_query")
             return wrapped(*args, **kwargs)
         error = None
         try:
@@ -278,7 +75,7 @@ class Wrappers:
                 function = self._counted(args[0], unit, is_async=False)
                 tokens = self._enter(unit)
             except Exception:  # fail open
-                _oops(f"Session.{method}")
+                oops(f"Session.{method}")
                 return wrapped(*args, **kwargs)
             error = None
             try:
@@ -298,7 +95,7 @@ class Wrappers:
             try:
                 span = self._tx_end_span(instance, name)
             except Exception:  # fail open
-                _oops(f"Transaction.{name}")
+                oops(f"Transaction.{name}")
                 return wrapped(*args, **kwargs)
             try:
                 outcome = wrapped(*args, **kwargs)
@@ -316,192 +113,3 @@ class Wrappers:
             return wrapped(*args, **kwargs)
         finally:
             CURRENT_FAILURE.reset(token)
-
-    # -- async wrappers -----------------------------------------------------------
-
-    async def async_session_run(
-        self, wrapped: Callable, instance: Any, args: tuple, kwargs: dict
-    ) -> Any:
-        if not is_instrumentation_enabled():
-            return await wrapped(*args, **kwargs)
-        try:
-            span, known = self._session_run_span(instance, args, kwargs)
-        except Exception:  # fail open
-            _oops("AsyncSession.run")
-            return await wrapped(*args, **kwargs)
-        try:
-            result = await wrapped(*args, **kwargs)
-        except BaseException as exc:
-            self._fail(span, exc)
-            raise
-        self._watch(result, span, None, known)
-        return result
-
-    async def async_tx_run(
-        self, wrapped: Callable, instance: Any, args: tuple, kwargs: dict
-    ) -> Any:
-        if not is_instrumentation_enabled():
-            return await wrapped(*args, **kwargs)
-        unit, span = self._tx_run_start(instance, args, kwargs)
-        if unit is None and span is None:
-            return await wrapped(*args, **kwargs)
-        try:
-            result = await wrapped(*args, **kwargs)
-        except BaseException as exc:
-            self._tx_run_failed(unit, span, exc)
-            raise
-        self._watch(result, span, unit, bool(instance._database))
-        return result
-
-    async def async_execute_query(
-        self, wrapped: Callable, instance: Any, args: tuple, kwargs: dict
-    ) -> Any:
-        if not is_instrumentation_enabled():
-            return await wrapped(*args, **kwargs)
-        try:
-            unit = self._execute_query_unit(instance, args, kwargs)
-            call_args, call_kwargs = self._observe_transformer(unit, args, kwargs, True)
-            tokens = self._enter(unit)
-        except Exception:  # fail open
-            _oops("AsyncDriver.execute_query")
-            return await wrapped(*args, **kwargs)
-        error = None
-        try:
-            return await wrapped(*call_args, **call_kwargs)
-        except BaseException as exc:
-            error = exc
-            raise
-        finally:
-            self._leave(unit, tokens, error)
-
-    def async_managed(self, method: str) -> Callable:
-        async def wrapper(wrapped: Callable, instance: Any, args: tuple, kwargs: dict) -> Any:
-            if not is_instrumentation_enabled() or not args or not callable(args[0]):
-                return await wrapped(*args, **kwargs)
-            try:
-                unit = self._managed_unit(instance, method)
-                function = self._counted(args[0], unit, is_async=True)
-                tokens = self._enter(unit)
-            except Exception:  # fail open
-                _oops(f"AsyncSession.{method}")
-                return await wrapped(*args, **kwargs)
-            error = None
-            try:
-                return await wrapped(function, *args[1:], **kwargs)
-            except BaseException as exc:
-                error = exc
-                raise
-            finally:
-                self._leave(unit, tokens, error)
-
-        return wrapper
-
-    def async_tx_end(self, name: str) -> Callable:
-        async def wrapper(wrapped: Callable, instance: Any, args: tuple, kwargs: dict) -> Any:
-            if not is_instrumentation_enabled() or instance._closed_flag:
-                return await wrapped(*args, **kwargs)
-            try:
-                span = self._tx_end_span(instance, name)
-            except Exception:  # fail open
-                _oops(f"AsyncTransaction.{name}")
-                return await wrapped(*args, **kwargs)
-            try:
-                outcome = await wrapped(*args, **kwargs)
-            except BaseException as exc:
-                self._fail(span, exc)
-                raise
-            span.end()
-            return outcome
-
-        return wrapper
-
-    async def async_response_failure(
-        self, wrapped: Callable, instance: Any, args: tuple, kwargs: dict
-    ) -> Any:
-        token = self._failure_start(args, kwargs)
-        try:
-            return await wrapped(*args, **kwargs)
-        finally:
-            CURRENT_FAILURE.reset(token)
-
-    # -- shared steps (each guarded) ----------------------------------------------
-
-    def _tx_run_start(self, tx: Any, args: tuple, kwargs: dict) -> tuple[Unit | None, Span | None]:
-        """(unit, None) to fold into an execute_query span, (None, span) otherwise."""
-        try:
-            unit = CURRENT_UNIT.get()
-            if not isinstance(tx, self.managed_tx_cls):
-                unit = None
-            if unit is not None and unit.kind == attr.TX_EXECUTE_QUERY:
-                if not unit.span.is_recording():
-                    return None, None  # unsampled: nothing to count
-                _retry_event(unit)
-                return unit, None
-            return None, self._tx_run_span(tx, args, kwargs, unit)
-        except Exception:  # fail open
-            _oops("Transaction.run")
-            return None, None
-
-    def _tx_run_failed(self, unit: Unit | None, span: Span | None, exc: BaseException) -> None:
-        if span is not None:
-            self._fail(span, exc)
-            return
-        try:
-            if unit is not None:
-                unit.last_error = getattr(exc, "code", None) or errors.error_type(exc)
-        except Exception:  # fail open
-            _oops("Transaction.run error")
-
-    def _tx_end_span(self, tx: Any, name: str) -> Span:
-        attributes: dict[str, Any] = {
-            attr.DB_SYSTEM_NAME: attr.DB_SYSTEM_NEO4J,
-            attr.NEO4J_TRANSACTION_TYPE: attr.TX_EXPLICIT,
-        }
-        if tx._database:
-            attributes[attr.DB_NAMESPACE] = tx._database
-        address = getattr(tx._connection, "unresolved_address", None)
-        if address:
-            attributes[attr.SERVER_ADDRESS] = str(address[0])
-            attributes[attr.SERVER_PORT] = int(address[1])
-        return self._client_span(name, attributes)
-
-    def _fail(self, span: Span, exc: BaseException) -> None:
-        try:
-            if span.is_recording():
-                errors.record_exception(span, exc)
-        except Exception:  # fail open
-            _oops("recording an error")
-        finally:
-            span.end()
-
-    def _watch(self, result: Any, span: Span | None, unit: Unit | None, known: bool) -> None:
-        if span is not None and not span.is_recording():
-            return  # unsampled: nothing to add, ending it is a no-op
-        try:
-            results.watch(result, span, unit, known)
-        except Exception:  # fail open
-            _oops("result tracking")
-            if span is not None:
-                span.end()
-
-    def _enter(self, unit: Unit) -> tuple[Any, Any]:
-        unit_token = CURRENT_UNIT.set(unit)
-        return unit_token, context.attach(trace.set_span_in_context(unit.span))
-
-    def _leave(self, unit: Unit, tokens: tuple[Any, Any], error: BaseException | None) -> None:
-        try:
-            context.detach(tokens[1])
-            CURRENT_UNIT.reset(tokens[0])
-            self._end_unit(unit, error)
-        except Exception:  # fail open
-            _oops("ending a transaction span")
-
-    def _failure_start(self, args: tuple, kwargs: dict) -> Any:
-        metadata = args[0] if args else kwargs.get("metadata")
-        try:
-            unit = CURRENT_UNIT.get()
-            if unit is not None and isinstance(metadata, dict):
-                unit.last_error = errors.failure_code(metadata) or unit.last_error
-        except Exception:  # fail open
-            _oops("Bolt failure")
-        return CURRENT_FAILURE.set(metadata if isinstance(metadata, dict) else None)

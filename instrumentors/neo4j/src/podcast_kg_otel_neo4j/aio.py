@@ -1,0 +1,116 @@
+"""The async wrappers (wrapt, coroutines): the same spans as the sync ones."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from opentelemetry.instrumentation.utils import is_instrumentation_enabled
+
+from podcast_kg_otel_neo4j.spans import Steps, oops
+from podcast_kg_otel_neo4j.state import CURRENT_FAILURE
+
+
+class AsyncWrappers(Steps):
+    """Wrappers for neo4j._async."""
+
+    async def session_run(self, wrapped: Callable, instance: Any, args: tuple, kwargs: dict) -> Any:
+        if not is_instrumentation_enabled():
+            return await wrapped(*args, **kwargs)
+        try:
+            span, known = self._session_run_span(instance, args, kwargs)
+        except Exception:  # fail open
+            oops("AsyncSession.run")
+            return await wrapped(*args, **kwargs)
+        try:
+            result = await wrapped(*args, **kwargs)
+        except BaseException as exc:
+            self._fail(span, exc)
+            raise
+        self._watch(result, span, None, known)
+        return result
+
+    async def tx_run(self, wrapped: Callable, instance: Any, args: tuple, kwargs: dict) -> Any:
+        if not is_instrumentation_enabled():
+            return await wrapped(*args, **kwargs)
+        unit, span = self._tx_run_start(instance, args, kwargs)
+        if unit is None and span is None:
+            return await wrapped(*args, **kwargs)
+        try:
+            result = await wrapped(*args, **kwargs)
+        except BaseException as exc:
+            self._tx_run_failed(unit, span, exc)
+            raise
+        self._watch(result, span, unit, bool(instance._database))
+        return result
+
+    async def execute_query(
+        self, wrapped: Callable, instance: Any, args: tuple, kwargs: dict
+    ) -> Any:
+        if not is_instrumentation_enabled():
+            return await wrapped(*args, **kwargs)
+        try:
+            unit = self._execute_query_unit(instance, args, kwargs)
+            call_args, call_kwargs = self._observe_transformer(unit, args, kwargs, True)
+            tokens = self._enter(unit)
+        except Exception:  # fail open
+            oops("AsyncDriver.execute_query")
+            return await wrapped(*args, **kwargs)
+        error = None
+        try:
+            return await wrapped(*call_args, **call_kwargs)
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            self._leave(unit, tokens, error)
+
+    def managed(self, method: str) -> Callable:
+        async def wrapper(wrapped: Callable, instance: Any, args: tuple, kwargs: dict) -> Any:
+            if not is_instrumentation_enabled() or not args or not callable(args[0]):
+                return await wrapped(*args, **kwargs)
+            try:
+                unit = self._managed_unit(instance, method)
+                function = self._counted(args[0], unit, is_async=True)
+                tokens = self._enter(unit)
+            except Exception:  # fail open
+                oops(f"AsyncSession.{method}")
+                return await wrapped(*args, **kwargs)
+            error = None
+            try:
+                return await wrapped(function, *args[1:], **kwargs)
+            except BaseException as exc:
+                error = exc
+                raise
+            finally:
+                self._leave(unit, tokens, error)
+
+        return wrapper
+
+    def tx_end(self, name: str) -> Callable:
+        async def wrapper(wrapped: Callable, instance: Any, args: tuple, kwargs: dict) -> Any:
+            if not is_instrumentation_enabled() or instance._closed_flag:
+                return await wrapped(*args, **kwargs)
+            try:
+                span = self._tx_end_span(instance, name)
+            except Exception:  # fail open
+                oops(f"AsyncTransaction.{name}")
+                return await wrapped(*args, **kwargs)
+            try:
+                outcome = await wrapped(*args, **kwargs)
+            except BaseException as exc:
+                self._fail(span, exc)
+                raise
+            span.end()
+            return outcome
+
+        return wrapper
+
+    async def response_failure(
+        self, wrapped: Callable, instance: Any, args: tuple, kwargs: dict
+    ) -> Any:
+        token = self._failure_start(args, kwargs)
+        try:
+            return await wrapped(*args, **kwargs)
+        finally:
+            CURRENT_FAILURE.reset(token)
