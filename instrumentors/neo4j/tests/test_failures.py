@@ -3,6 +3,8 @@ span carries the Neo4j code, the GQL data and ERROR status."""
 
 from __future__ import annotations
 
+import threading
+
 import neo4j
 import pytest
 from opentelemetry.trace import StatusCode
@@ -133,3 +135,48 @@ def test_unfinished_result_of_failed_transaction_still_ends(driver, spans):
     assert names == ["RETURN", "ROLLBACK", "UNWIND"]  # no span left open
     assert spans.one("RETURN").status.status_code == StatusCode.ERROR
     assert all(s.end_time for s in spans.neo4j())
+
+
+def test_real_transient_error_is_retried(driver, spans, label):
+    """Two managed transactions lock two nodes in opposite order: the server detects the
+    deadlock (a TransientError), the driver retries the loser, and its span shows it."""
+    driver.execute_query(f"CREATE (:{label} {{k: 'a'}}), (:{label} {{k: 'b'}})")
+    spans.exporter.clear()
+    barrier = threading.Barrier(2, timeout=20)
+    outcomes: list[object] = []
+
+    def worker(first: str, second: str) -> None:
+        attempts = []
+
+        def work(tx):
+            attempts.append(1)
+            tx.run(f"MATCH (n:{label} {{k: $k}}) SET n.v = 1", k=first).consume()
+            if len(attempts) == 1:
+                barrier.wait()
+            tx.run(f"MATCH (n:{label} {{k: $k}}) SET n.v = 2", k=second).consume()
+            return len(attempts)
+
+        try:
+            with driver.session() as session:
+                outcomes.append(session.execute_write(work))
+        except BaseException as exc:  # surfaced below
+            outcomes.append(exc)
+
+    threads = [
+        threading.Thread(target=worker, args=("a", "b")),
+        threading.Thread(target=worker, args=("b", "a")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == [1, 2], outcomes  # one went through, one was retried once
+    parents = [s for s in spans.neo4j() if s.name == "execute_write"]
+    [retried] = [s for s in parents if s.attributes["neo4j.transaction.attempts"] == 2]
+    [event] = [e for e in retried.events if e.name == "neo4j.transaction.retry"]
+    assert event.attributes["error.type"] == "Neo.TransientError.Transaction.DeadlockDetected"
+    failed = [s for s in spans.neo4j() if s.status.status_code == StatusCode.ERROR]
+    assert [s.attributes["error.type"] for s in failed] == [event.attributes["error.type"]]
+    assert failed[0].attributes["neo4j.error.retryable"] is True
+    assert failed[0].parent.span_id == retried.context.span_id
+    assert retried.status.status_code == StatusCode.UNSET
