@@ -35,8 +35,19 @@ class Spans:
         return found[0]
 
 
+@pytest.fixture(autouse=True)
+def _uninstrumented() -> Iterator[None]:
+    """Each test starts and ends with the driver unpatched, whatever ran before it."""
+    instrumentor = Neo4jInstrumentor()
+    if instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.uninstrument()
+    yield
+    if instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.uninstrument()
+
+
 @pytest.fixture
-def spans() -> Iterator[Spans]:
+def spans(_uninstrumented: None) -> Iterator[Spans]:
     recorded = Spans()
     instrumentor = Neo4jInstrumentor()
     instrumentor.instrument(tracer_provider=recorded.provider)
