@@ -47,7 +47,7 @@ def start_attributes(
         database,
         mode,
         tx_type,
-        (str(address[0]), int(address[1])) if address else None,
+        address or None,
     )
     if settings.capture_parameters and (parameters or extra):
         merged = {**(parameters or {}), **extra}  # the driver's rule: keywords win
@@ -66,7 +66,7 @@ def _cached(
     database: str | None,
     mode: str | None,
     tx_type: str,
-    address: tuple[str, int] | None,
+    address: Any,
 ) -> tuple[str, Mapping[str, Any]]:
     analysis = analyse(text)
     attributes: dict[str, Any] = {
@@ -88,6 +88,6 @@ def _cached(
     if mode:
         attributes[attr.NEO4J_ACCESS_MODE] = mode
     if address:
-        attributes[attr.SERVER_ADDRESS] = address[0]
-        attributes[attr.SERVER_PORT] = address[1]
+        attributes[attr.SERVER_ADDRESS] = str(address[0])
+        attributes[attr.SERVER_PORT] = int(address[1])
     return analysis.summary or (database or attr.DB_SYSTEM_NEO4J), MappingProxyType(attributes)

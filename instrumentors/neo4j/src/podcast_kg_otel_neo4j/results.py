@@ -19,7 +19,11 @@ from podcast_kg_otel_neo4j import errors, summary
 from podcast_kg_otel_neo4j.state import CURRENT_FAILURE, Unit
 
 logger = logging.getLogger(__name__)
-_SUMMARY_KEYS = ("type", "t_last", "bookmark", "stats")
+
+
+def _has_summary(metadata: dict) -> bool:
+    """Whether the final SUCCESS (with the summary) has been merged into the metadata."""
+    return "type" in metadata or "t_last" in metadata or "bookmark" in metadata
 
 
 class _Watcher:
@@ -81,7 +85,7 @@ class _Watcher:
             if span.is_recording():
                 if exc is not None:
                     errors.record_exception(span, exc)
-                elif failure is not None and not any(key in metadata for key in _SUMMARY_KEYS):
+                elif failure is not None and not _has_summary(metadata):
                     errors.record_failure(span, failure)
                 summary.apply(span, metadata, self.namespace_known)
         finally:
@@ -91,7 +95,7 @@ class _Watcher:
 def watch(result: Any, span: Span | None, unit: Unit | None, namespace_known: bool) -> None:
     """Finish `span` (or feed `unit`) when `result` is done; at once if it already is."""
     watcher = _Watcher(result, span, unit, namespace_known)
-    if any(key in watcher.metadata for key in _SUMMARY_KEYS):
+    if _has_summary(watcher.metadata):
         watcher.finish(None)
         return
     result._on_closed = watcher.closed
