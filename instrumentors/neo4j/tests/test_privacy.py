@@ -21,6 +21,8 @@ def _exercise(uri: str, auth: tuple[str, str], label: str) -> None:
         driver.execute_query("RETURN $x AS x", x=PARAM_VALUE, auth_=auth)
         with driver.session() as session:
             session.run(f"MATCH (n:{label}) WHERE n.r <> 'literal-9d2e' RETURN n.r AS r").data()
+            cartesian = f"MATCH (a:{label} {{r: 'literal-9d2e'}}), (b:{label}) RETURN a.v, b.v"
+            session.run(cartesian).consume()  # its notification quotes the pattern
             session.execute_read(lambda tx: tx.run(f"MATCH (n:{label}) RETURN n").data())
             with session.begin_transaction() as tx:
                 tx.run(f"MATCH (n:{label}) RETURN n.v, n.r").single()

@@ -14,6 +14,7 @@ from opentelemetry.trace import Span
 from podcast_kg_otel_util.content import truncate
 
 from podcast_kg_otel_neo4j import attributes as attr
+from podcast_kg_otel_neo4j.cypher import analyse
 
 DESCRIPTION_MAX_LENGTH = 512
 # GQLSTATUS classes that mean success or "no data": not worth an event.
@@ -87,6 +88,12 @@ def _put(event: dict[str, Any], name: str, value: Any) -> None:
         event[name] = truncate(value, DESCRIPTION_MAX_LENGTH)
 
 
+def _described(event: dict[str, Any], value: Any) -> None:
+    """Descriptions quote parts of the query, literals included: sanitize them too."""
+    if isinstance(value, str) and value:
+        _put(event, attr.NOTIFICATION_DESCRIPTION, analyse(value).sanitized)
+
+
 def _status_event(span: Span, status: Mapping[str, Any]) -> None:
     """A GQL status object (Bolt 5.6+); success and no-data statuses are skipped."""
     gql_status = status.get("gql_status")
@@ -99,7 +106,7 @@ def _status_event(span: Span, status: Mapping[str, Any]) -> None:
     _put(event, attr.NOTIFICATION_SEVERITY, diagnostic.get("_severity"))
     _put(event, attr.NOTIFICATION_CATEGORY, diagnostic.get("_classification"))
     _put(event, attr.NOTIFICATION_TITLE, status.get("title"))
-    _put(event, attr.NOTIFICATION_DESCRIPTION, status.get("status_description"))
+    _described(event, status.get("status_description"))
     _position(event, diagnostic.get("_position"))
     span.add_event(attr.EVENT_NOTIFICATION, event)
 
@@ -111,6 +118,6 @@ def _notification_event(span: Span, notification: Mapping[str, Any]) -> None:
     _put(event, attr.NOTIFICATION_SEVERITY, notification.get("severity"))
     _put(event, attr.NOTIFICATION_CATEGORY, notification.get("category"))
     _put(event, attr.NOTIFICATION_TITLE, notification.get("title"))
-    _put(event, attr.NOTIFICATION_DESCRIPTION, notification.get("description"))
+    _described(event, notification.get("description"))
     _position(event, notification.get("position"))
     span.add_event(attr.EVENT_NOTIFICATION, event)
