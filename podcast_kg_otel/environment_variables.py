@@ -119,7 +119,7 @@ PODCAST_KG_OTEL_EXIT_TIMEOUT_MS = "PODCAST_KG_OTEL_EXIT_TIMEOUT_MS"
 The longest the exit may spend ending open spans and flushing them, in milliseconds; a dead
 or hanging collector never holds the process longer. While the exporter is still starting or
 the collector keeps accepting batches, the exit waits up to 5 s more, so no span is lost on a
-busy machine. Default: ``700``.
+busy machine. Default: ``500``.
 """
 
 PODCAST_KG_OTEL_TAIL_SAMPLING = "PODCAST_KG_OTEL_TAIL_SAMPLING"

@@ -32,7 +32,7 @@ class RuntimeSettings:
     """The ``PODCAST_KG_OTEL_*`` run-time settings (see ``environment_variables``)."""
 
     lazy_instrumentation: bool = True
-    exit_timeout: float = 0.7
+    exit_timeout: float = 0.5
     export_warning_interval: float = 60.0
     tail_sampling: bool = False
     tail_ratio: float | None = None
@@ -57,7 +57,7 @@ class RuntimeSettings:
                 names.PODCAST_KG_OTEL_LAZY_INSTRUMENTATION, True, env
             ),
             exit_timeout=envtools.env_float(
-                names.PODCAST_KG_OTEL_EXIT_TIMEOUT_MS, 700.0, minimum=0, environ=env
+                names.PODCAST_KG_OTEL_EXIT_TIMEOUT_MS, 500.0, minimum=0, environ=env
             )
             / 1000,
             tail_sampling=envtools.env_bool(names.PODCAST_KG_OTEL_TAIL_SAMPLING, ratio_set, env),
