@@ -128,6 +128,9 @@ class OtelCallbackHandler(BaseCallbackHandler):
         entry.closed = True
         span.set_attribute(attr.RUN_ORPHANED, True)
         scope.release(entry)
+        # The token links to the context before the attach: an abandoned run whose
+        # context lives on must not keep a chain of earlier contexts alive.
+        entry.token = None
         span.end()
 
     def _error(self, error: BaseException, run_id: UUID, result: Any = None) -> None:
