@@ -300,7 +300,8 @@ class OpenSpanTracker(SpanProcessor):
         self._open.pop(self._key(span), None)
 
     def open_spans(self) -> list[Span]:
-        return list(self._open.values())
+        # dict.copy() runs without releasing the GIL: safe while other threads add spans.
+        return list(self._open.copy().values())
 
     def end_open_spans(self) -> int:
         """End every open span, newest first, marked as ended at exit."""
