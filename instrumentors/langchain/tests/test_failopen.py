@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from langchain_core.callbacks import CallbackManager
+from langchain_core.callbacks import AsyncCallbackManager, CallbackManager
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from opentelemetry.instrumentation.utils import suppress_instrumentation
@@ -56,10 +56,12 @@ def test_suppressed_runs_get_no_span(spans):
 
 
 def test_every_callback_manager_gets_the_handler_once(spans):
-    manager = CallbackManager.configure()
-    handlers = [h for h in manager.inheritable_handlers if isinstance(h, OtelCallbackHandler)]
-    assert len(handlers) == 1
-    assert len(manager.copy().handlers) == len(manager.handlers)
+    for cls in (CallbackManager, AsyncCallbackManager):
+        manager = cls.configure(inheritable_callbacks=cls.configure())
+        handlers = [h for h in manager.inheritable_handlers if isinstance(h, OtelCallbackHandler)]
+        assert len(handlers) == 1
+        assert handlers[0].run_inline is True
+        assert manager.copy().handlers == manager.handlers
 
 
 def test_uninstrument_removes_the_handler(spans):
@@ -70,6 +72,8 @@ def test_uninstrument_removes_the_handler(spans):
 
     assert not [h for h in manager.handlers if isinstance(h, OtelCallbackHandler)]
     assert spans.all == []
+    for cls in (CallbackManager, AsyncCallbackManager):
+        assert not hasattr(cls.__dict__["configure"], "__wrapped__")
     LangChainInstrumentor().instrument(tracer_provider=spans.provider)
     (PROMPT | chat()).invoke({"topic": "x"})
     assert len(spans.all) == 2

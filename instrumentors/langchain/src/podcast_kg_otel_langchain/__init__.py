@@ -58,12 +58,11 @@ from .version import __version__
 
 __all__ = ["LangChainInstrumentor", "__version__"]
 
-_MODULE = "langchain_core.callbacks.base"
-_TARGET = "BaseCallbackManager.__init__"
+_MODULE = "langchain_core.callbacks.manager"
 
 
 class LangChainInstrumentor(BaseInstrumentor):
-    """Adds the span-making callback handler to every LangChain callback manager."""
+    """Adds the span-making callback handler to every configured LangChain callback manager."""
 
     _handler: Any = None
 
@@ -73,17 +72,19 @@ class LangChainInstrumentor(BaseInstrumentor):
     def _instrument(self, **kwargs: Any) -> None:
         # Imported here: loading the entry point must not import LangChain.
         from .handler import OtelCallbackHandler
-        from .hook import AddHandler
+        from .hook import TARGETS, AddHandler
 
         tracer = get_tracer(__name__, __version__, kwargs.get("tracer_provider"))
         handler = OtelCallbackHandler(tracer, config.load(kwargs))
         self._handler = handler
-        wrap_function_wrapper(_MODULE, _TARGET, AddHandler(handler))
+        for target in TARGETS:
+            wrap_function_wrapper(_MODULE, target, AddHandler(handler))
 
     def _uninstrument(self, **kwargs: Any) -> None:
-        import langchain_core.callbacks.base as base
+        import langchain_core.callbacks.manager as manager
 
-        unwrap(base.BaseCallbackManager, "__init__")
+        unwrap(manager.CallbackManager, "configure")
+        unwrap(manager.AsyncCallbackManager, "configure")
         handler = self._handler
         if handler is not None:
             # Managers built earlier still hold the handler: it stops starting spans

@@ -175,7 +175,9 @@ class OtelCallbackHandler(BaseCallbackHandler):
             if folded:
                 self._open(run_id, parent_run_id, name, None, SpanKind.INTERNAL, None)
                 return
-            attrs: dict[str, Any] = {attr.RUN_TYPE: kwargs.get("run_type") or "chain"}
+            # gen_ai.operation.name already tells workflows and agents apart; the
+            # LangChain run type is recorded only on the other (non-GenAI) steps.
+            attrs: dict[str, Any] = {}
             if agent:
                 agent_name = metadata.get("agent_name")
                 agent_name = agent_name if isinstance(agent_name, str) else name
@@ -187,6 +189,7 @@ class OtelCallbackHandler(BaseCallbackHandler):
                 attrs[attr.WORKFLOW_NAME] = name
                 span_name = f"{attr.OP_INVOKE_WORKFLOW} {name}"
             else:
+                attrs[attr.RUN_TYPE] = kwargs.get("run_type") or "chain"
                 span_name = name
             extract.common(metadata, attrs)
             entry = self._open(run_id, parent_run_id, name, span_name, SpanKind.INTERNAL, attrs)
@@ -245,7 +248,7 @@ class OtelCallbackHandler(BaseCallbackHandler):
     ) -> RunEntry:
         metadata = metadata or _EMPTY
         params = kwargs.get("invocation_params") or _EMPTY
-        attrs: dict[str, Any] = {attr.OPERATION_NAME: operation, attr.RUN_TYPE: "llm"}
+        attrs: dict[str, Any] = {attr.OPERATION_NAME: operation}
         extract.request(metadata, params, attrs)
         model = attrs.get(attr.REQUEST_MODEL)
         span_name = f"{operation} {model}" if model else operation
@@ -353,7 +356,6 @@ class OtelCallbackHandler(BaseCallbackHandler):
             name = kwargs.get("name") or _serialized_name(serialized, "tool")
             attrs: dict[str, Any] = {
                 attr.OPERATION_NAME: attr.OP_EXECUTE_TOOL,
-                attr.RUN_TYPE: "tool",
                 attr.TOOL_NAME: name,
                 attr.TOOL_TYPE: "function",
             }
@@ -412,7 +414,6 @@ class OtelCallbackHandler(BaseCallbackHandler):
             name = kwargs.get("name") or _serialized_name(serialized, "retriever")
             attrs: dict[str, Any] = {
                 attr.OPERATION_NAME: attr.OP_RETRIEVAL,
-                attr.RUN_TYPE: "retriever",
             }
             provider = extract.provider_name(metadata.get("ls_vector_store_provider"))
             if provider:

@@ -1,4 +1,11 @@
-"""The wrapt wrapper of `BaseCallbackManager.__init__` that adds our handler."""
+"""The wrapt wrapper that gives every configured LangChain callback manager our handler.
+
+Every run LangChain starts gets its callback manager from `CallbackManager.configure` or
+`AsyncCallbackManager.configure` (runnables, models, tools, retrievers, legacy chains,
+LangGraph); managers derived from those (`get_child`, `copy`, `merge`) inherit the
+handler. Wrapping `configure` rather than `BaseCallbackManager.__init__` does the same
+job with a fraction of the calls (about 4 instead of 26 per three-step chain).
+"""
 
 from __future__ import annotations
 
@@ -9,21 +16,23 @@ from podcast_kg_otel_util.failopen import log_once
 
 _logger = logging.getLogger(__name__)
 
+TARGETS = ("CallbackManager.configure", "AsyncCallbackManager.configure")
+
 
 class AddHandler:
-    """Adds `handler` as an inheritable handler to every new callback manager."""
+    """Adds `handler` as an inheritable handler to the manager `configure` returns."""
 
     __slots__ = ("_handler",)
 
     def __init__(self, handler: Any) -> None:
         self._handler = handler
 
-    def __call__(self, wrapped: Any, instance: Any, args: Any, kwargs: Any) -> None:
-        wrapped(*args, **kwargs)
+    def __call__(self, wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        manager = wrapped(*args, **kwargs)
         try:
             handler = self._handler
-            if handler not in instance.inheritable_handlers:
-                instance.add_handler(handler, True)
+            if handler not in manager.inheritable_handlers:
+                manager.add_handler(handler, True)
         except Exception:  # fail open
             log_once(
                 _logger,
@@ -31,3 +40,4 @@ class AddHandler:
                 "podcast-kg-otel-langchain: could not add "
                 "the tracing handler to a LangChain callback manager",
             )
+        return manager
