@@ -264,12 +264,15 @@ class CountingBatchSpanProcessor(BatchSpanProcessor):
         super().__init__(exporter, **kwargs)
         self.quiet_exporter = exporter
         self.queued = 0
+        self._count_lock = threading.Lock()
 
     def on_end(self, span: ReadableSpan) -> None:
         if span.context is not None and span.context.trace_flags.sampled:
-            if not self.queued:
+            with self._count_lock:
+                first = not self.queued
+                self.queued += 1
+            if first:
                 self.quiet_exporter.prepare()
-            self.queued += 1
         super().on_end(span)
 
     def unexported(self) -> int:
@@ -279,6 +282,7 @@ class CountingBatchSpanProcessor(BatchSpanProcessor):
 
     def reset_after_fork(self) -> None:
         self.queued = 0
+        self._count_lock = threading.Lock()
 
 
 class OpenSpanTracker(SpanProcessor):
