@@ -16,7 +16,6 @@ from typing import Any
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
-from opentelemetry.context import Context
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 from opentelemetry.trace import Span, SpanKind, Tracer
 from podcast_kg_otel_util.failopen import log_once
@@ -74,31 +73,25 @@ class OtelCallbackHandler(BaseCallbackHandler):
 
     # ---- run bookkeeping ------------------------------------------------------------
 
-    def _parent(self, parent_run_id: UUID | None) -> tuple[RunEntry | None, Context]:
-        parent = self._runs.get(parent_run_id) if parent_run_id is not None else None
-        if parent is None:
-            return None, scope.ambient()
-        return parent, parent.child_ctx
+    def _lookup(self, parent_run_id: UUID | None) -> RunEntry | None:
+        return self._runs.get(parent_run_id) if parent_run_id is not None else None
 
     def _open(
         self,
         run_id: UUID,
-        parent_run_id: UUID | None,
+        parent: RunEntry | None,
         name: str,
-        span_name: str | None,
+        span_name: str,
         kind: SpanKind,
-        attrs: dict[str, Any] | None,
+        attrs: dict[str, Any],
     ) -> RunEntry:
-        """Register a run; with `span_name` None the run is folded (no span)."""
-        parent, parent_ctx = self._parent(parent_run_id)
-        if span_name is None:
-            entry = RunEntry(run_id, name, None, parent, parent_ctx, parent_ctx, None)
-        else:
-            attrs[attr.RUN_ID] = str(run_id)  # type: ignore[index]
-            span = self._tracer.start_span(span_name, parent_ctx, kind, attrs)
-            entry = RunEntry(run_id, name, span, parent, parent_ctx, parent_ctx, None)
-            entry.child_ctx, step_ctx = scope.contexts(span, parent_ctx, entry)
-            entry.token = scope.attach(step_ctx)
+        """Start the run's span under its run-tree parent (or the ambient context)."""
+        parent_ctx = scope.ambient() if parent is None else parent.child_ctx
+        attrs[attr.RUN_ID] = str(run_id)
+        span = self._tracer.start_span(span_name, parent_ctx, kind, attrs)
+        entry = RunEntry(run_id, name, span, parent, parent_ctx, parent_ctx, None)
+        entry.child_ctx, step_ctx = scope.contexts(span, parent_ctx, entry)
+        entry.token = scope.attach(step_ctx)
         self._runs.add(entry)
         return entry
 
@@ -167,13 +160,18 @@ class OtelCallbackHandler(BaseCallbackHandler):
                 return
             name = kwargs.get("name") or _serialized_name(serialized, "chain")
             metadata = metadata or _EMPTY
-            is_root = parent_run_id is None or self._runs.get(parent_run_id) is None
+            parent = self._lookup(parent_run_id)
             agent = _is_agent(name, metadata)
-            folded = not (is_root or agent or self._show_all) and is_plumbing(
-                name, kwargs.get("run_type"), tags
-            )
-            if folded:
-                self._open(run_id, parent_run_id, name, None, SpanKind.INTERNAL, None)
+            if (
+                parent is not None
+                and not agent
+                and not self._show_all
+                and is_plumbing(name, kwargs.get("run_type"), tags)
+            ):
+                # Folded: no span, but kept in the run tree so children find their
+                # nearest shown ancestor and early stops are still detected.
+                ctx = parent.child_ctx
+                self._runs.add(RunEntry(run_id, name, None, parent, ctx, ctx, None))
                 return
             # gen_ai.operation.name already tells workflows and agents apart; the
             # LangChain run type is recorded only on the other (non-GenAI) steps.
@@ -184,7 +182,7 @@ class OtelCallbackHandler(BaseCallbackHandler):
                 attrs[attr.OPERATION_NAME] = attr.OP_INVOKE_AGENT
                 attrs[attr.AGENT_NAME] = agent_name
                 span_name = f"{attr.OP_INVOKE_AGENT} {agent_name}"
-            elif is_root:
+            elif parent is None:
                 attrs[attr.OPERATION_NAME] = attr.OP_INVOKE_WORKFLOW
                 attrs[attr.WORKFLOW_NAME] = name
                 span_name = f"{attr.OP_INVOKE_WORKFLOW} {name}"
@@ -192,7 +190,7 @@ class OtelCallbackHandler(BaseCallbackHandler):
                 attrs[attr.RUN_TYPE] = kwargs.get("run_type") or "chain"
                 span_name = name
             extract.common(metadata, attrs)
-            entry = self._open(run_id, parent_run_id, name, span_name, SpanKind.INTERNAL, attrs)
+            entry = self._open(run_id, parent, name, span_name, SpanKind.INTERNAL, attrs)
             entry.is_agent = agent
         except Exception:  # fail open
             _fail("on_chain_start")
@@ -253,7 +251,8 @@ class OtelCallbackHandler(BaseCallbackHandler):
         model = attrs.get(attr.REQUEST_MODEL)
         span_name = f"{operation} {model}" if model else operation
         name = kwargs.get("name") or _serialized_name(serialized, operation)
-        return self._open(run_id, parent_run_id, name, span_name, SpanKind.CLIENT, attrs)
+        parent = self._lookup(parent_run_id)
+        return self._open(run_id, parent, name, span_name, SpanKind.CLIENT, attrs)
 
     def on_chat_model_start(
         self,
@@ -272,7 +271,7 @@ class OtelCallbackHandler(BaseCallbackHandler):
             entry = self._start_model(
                 attr.OP_CHAT, serialized, run_id, parent_run_id, metadata, kwargs
             )
-            if self._capture and entry.span is not None:
+            if self._capture:
                 entry.span.set_attribute(
                     attr.INPUT_MESSAGES, content.input_messages(messages, self._limit)
                 )
@@ -296,7 +295,7 @@ class OtelCallbackHandler(BaseCallbackHandler):
             entry = self._start_model(
                 attr.OP_TEXT_COMPLETION, serialized, run_id, parent_run_id, metadata, kwargs
             )
-            if self._capture and entry.span is not None:
+            if self._capture:
                 entry.span.set_attribute(
                     attr.INPUT_MESSAGES, content.input_prompts(prompts, self._limit)
                 )
@@ -372,7 +371,8 @@ class OtelCallbackHandler(BaseCallbackHandler):
                 )
             extract.common(metadata or _EMPTY, attrs)
             span_name = f"{attr.OP_EXECUTE_TOOL} {name}"
-            self._open(run_id, parent_run_id, name, span_name, SpanKind.INTERNAL, attrs)
+            parent = self._lookup(parent_run_id)
+            self._open(run_id, parent, name, span_name, SpanKind.INTERNAL, attrs)
         except Exception:  # fail open
             _fail("on_tool_start")
 
@@ -425,7 +425,8 @@ class OtelCallbackHandler(BaseCallbackHandler):
                 attrs[attr.RETRIEVAL_QUERY_TEXT] = content.capped(query, self._limit)
             extract.common(metadata, attrs)
             span_name = f"{attr.OP_RETRIEVAL} {name}"
-            self._open(run_id, parent_run_id, name, span_name, SpanKind.CLIENT, attrs)
+            parent = self._lookup(parent_run_id)
+            self._open(run_id, parent, name, span_name, SpanKind.CLIENT, attrs)
         except Exception:  # fail open
             _fail("on_retriever_start")
 
