@@ -16,6 +16,7 @@ parent follow the parent's sampled flag. Every outcome is counted in ``stats``.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import Counter, OrderedDict
@@ -26,7 +27,10 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.trace import StatusCode
 
+from podcast_kg_otel import notices
+
 _TRACE_ID_LOW_BITS = (1 << 64) - 1
+_logger = logging.getLogger("podcast_kg_otel.sampling")
 
 
 @dataclass
@@ -104,6 +108,13 @@ class TailSamplingProcessor(SpanProcessor):
         """Decide the oldest buffered trace before its root ended (lock held)."""
         trace_id, buffered = self._buffers.popitem(last=False)
         self.stats[f"early_{reason}"] += 1
+        if reason == "capacity" and self.stats["early_capacity"] == 1:
+            notices.warn(
+                _logger,
+                f"podcast-kg-otel: tail sampling holds {self.max_traces} traces / "
+                f"{self.max_spans} spans at most; deciding the oldest traces before they end "
+                "(raise PODCAST_KG_OTEL_TAIL_SAMPLING_MAX_TRACES / _MAX_SPANS to avoid it)",
+            )
         return self._decide(trace_id, buffered, None)
 
     def _enforce_limits(self) -> list:
@@ -186,6 +197,8 @@ class TailSamplingProcessor(SpanProcessor):
                 forward += self._decide_early("shutdown")
         for span in forward:
             self.next_processor.on_end(span)
+        if self.stats:
+            _logger.info("podcast-kg-otel tail sampling: %s", dict(sorted(self.stats.items())))
         self.next_processor.shutdown()
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:

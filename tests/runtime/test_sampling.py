@@ -73,7 +73,7 @@ def test_slow_roots_are_kept() -> None:
     assert tail.stats["traces_kept_slow"] == 1 and tail.stats["traces_dropped"] == 1
 
 
-def test_capacity_decides_the_oldest_trace_early() -> None:
+def test_capacity_decides_the_oldest_trace_early(caplog) -> None:
     tail, memory, tracer = _setup(0.0, max_traces=2)
     roots = [tracer.start_span(f"root{i}") for i in range(3)]
     for root in roots:
@@ -85,6 +85,8 @@ def test_capacity_decides_the_oldest_trace_early() -> None:
     roots[0].end()  # a late span of a kept trace follows the decision
     assert [s.name for s in memory.get_finished_spans()] == ["child", "root0"]
     assert tail.stats["late_spans"] == 1
+    (warning,) = [r.getMessage() for r in caplog.records if r.name == "podcast_kg_otel.sampling"]
+    assert "PODCAST_KG_OTEL_TAIL_SAMPLING_MAX_TRACES" in warning
 
 
 def test_span_cap_decides_early() -> None:
