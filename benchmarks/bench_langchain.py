@@ -75,10 +75,9 @@ class _NoopHandlerInstrumentor:
 
     def uninstrument(self) -> None:
         import langchain_core.callbacks.manager as manager
-        from opentelemetry.instrumentation.utils import unwrap
 
-        unwrap(manager.CallbackManager, "configure")
-        unwrap(manager.AsyncCallbackManager, "configure")
+        for cls in (manager.CallbackManager, manager.AsyncCallbackManager):
+            cls.configure = cls.__dict__["configure"].__wrapped__
 
 
 def _time_per_call(chain: object, calls: int) -> float:

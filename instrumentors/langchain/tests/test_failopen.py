@@ -63,6 +63,11 @@ def test_every_callback_manager_gets_the_handler_once(spans):
         assert handlers[0].run_inline is True
         assert manager.copy().handlers == manager.handlers
 
+    class GroupManager(CallbackManager):
+        pass
+
+    assert type(GroupManager.configure()) is GroupManager
+
 
 def test_uninstrument_removes_the_handler(spans):
     LangChainInstrumentor().uninstrument()
@@ -73,7 +78,7 @@ def test_uninstrument_removes_the_handler(spans):
     assert not [h for h in manager.handlers if isinstance(h, OtelCallbackHandler)]
     assert spans.all == []
     for cls in (CallbackManager, AsyncCallbackManager):
-        assert not hasattr(cls.__dict__["configure"], "__wrapped__")
+        assert type(cls.__dict__["configure"]) is classmethod
     LangChainInstrumentor().instrument(tracer_provider=spans.provider)
     (PROMPT | chat()).invoke({"topic": "x"})
     assert len(spans.all) == 2

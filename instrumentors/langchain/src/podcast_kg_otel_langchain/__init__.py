@@ -48,7 +48,6 @@ from collections.abc import Collection
 from typing import Any
 
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
-from opentelemetry.instrumentation.utils import unwrap
 from opentelemetry.trace import get_tracer
 from wrapt import wrap_function_wrapper
 
@@ -83,8 +82,8 @@ class LangChainInstrumentor(BaseInstrumentor):
     def _uninstrument(self, **kwargs: Any) -> None:
         import langchain_core.callbacks.manager as manager
 
-        unwrap(manager.CallbackManager, "configure")
-        unwrap(manager.AsyncCallbackManager, "configure")
+        for cls in (manager.CallbackManager, manager.AsyncCallbackManager):
+            _unwrap_classmethod(cls, "configure")
         handler = self._handler
         if handler is not None:
             # Managers built earlier still hold the handler: it stops starting spans
@@ -92,3 +91,16 @@ class LangChainInstrumentor(BaseInstrumentor):
             handler.enabled = False
             handler.end_all()
             self._handler = None
+
+
+def _unwrap_classmethod(cls: type, name: str) -> None:
+    """Put the original classmethod back.
+
+    `opentelemetry.instrumentation.utils.unwrap` reads the attribute with getattr, which
+    binds it: for a classmethod it would restore a method bound to `cls`, and subclasses
+    calling it would build the wrong class. The descriptor is read from the class dict.
+    """
+    descriptor = cls.__dict__.get(name)
+    original = getattr(descriptor, "__wrapped__", None)
+    if isinstance(original, classmethod):
+        setattr(cls, name, original)
