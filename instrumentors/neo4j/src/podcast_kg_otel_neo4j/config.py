@@ -23,7 +23,7 @@ DEFAULT_QUERY_TEXT_MAX_LENGTH = 2048
 PARAMETER_VALUE_MAX_LENGTH = 256
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity hash: a cheap key for the per-query cache
 class Settings:
     query_text: str = "on"
     query_text_max_length: int = DEFAULT_QUERY_TEXT_MAX_LENGTH

@@ -32,18 +32,21 @@ def start_attributes(
     parameters: Any,
     extra: Mapping[str, Any],
     database: str | None,
-    mode: str | None,
+    mode: Any,
     tx_type: str,
     address: Any,
 ) -> tuple[str, Mapping[str, Any]]:
-    """(span name, attributes) for a query about to run; `extra` are keyword parameters.
+    """(span name, attributes) for a query about to run; `extra` are keyword parameters,
+    `mode` a raw access mode or RoutingControl (see access_mode).
 
     The attributes are shared between calls with the same inputs: copy before changing.
+    Everything derived from the query text and the call's shape is computed once per
+    distinct input (bounded LRU): the per-query cost is one cache lookup.
     """
     name, attributes = _cached(
         settings,
-        query_text(query),
-        bool(parameters) or bool(extra),
+        query if type(query) is str else query_text(query),
+        bool(parameters or extra),
         database,
         mode,
         tx_type,
@@ -64,11 +67,12 @@ def _cached(
     text: str,
     parameterized: bool,
     database: str | None,
-    mode: str | None,
+    mode: Any,
     tx_type: str,
     address: Any,
 ) -> tuple[str, Mapping[str, Any]]:
     analysis = analyse(text)
+    mode = access_mode(mode)
     attributes: dict[str, Any] = {
         attr.DB_SYSTEM_NAME: attr.DB_SYSTEM_NEO4J,
         attr.NEO4J_TRANSACTION_TYPE: tx_type,

@@ -53,50 +53,48 @@ class _Watcher:
         self.done = False
 
     def closed(self, *args: Any) -> Any:
-        self._safely(CURRENT_FAILURE.get(), None)
+        if not self.done:
+            self.finish(CURRENT_FAILURE.get(), None)
         return None if self.on_closed is None else self.on_closed(*args)
 
     def errored(self, exc: BaseException) -> Any:
-        self._safely(None, exc)
+        if not self.done:
+            self.finish(None, exc)
         return None if self.on_error is None else self.on_error(exc)
 
     def tx_failed(self, exc: BaseException) -> Any:
-        self._safely(None, exc)
+        if not self.done:
+            self.finish(None, exc)
         return self.tx_failure(exc)
 
-    def _safely(self, failure: dict | None, exc: BaseException | None) -> None:
+    def finish(self, failure: dict | None, exc: BaseException | None) -> None:
+        """Once: hand the summary to the unit, or record it on the span and end it."""
+        self.done = True
         try:
-            self.finish(failure, exc)
+            if self.unit is not None:
+                self.unit.metadata = self.metadata
+                return
+            span = self.span
+            if span is None:
+                return
+            try:
+                if span.is_recording():
+                    if exc is not None:
+                        errors.record_exception(span, exc)
+                    elif failure is not None and not _has_summary(self.metadata):
+                        errors.record_failure(span, failure)
+                    summary.apply(span, self.metadata, self.namespace_known)
+            finally:
+                span.end()
         except Exception:  # fail open
             log_once(logger, "result.finish", "podcast-kg-otel: neo4j result span error")
-
-    def finish(self, failure: dict | None, exc: BaseException | None = None) -> None:
-        if self.done:
-            return
-        self.done = True
-        metadata = self.metadata
-        if self.unit is not None:
-            self.unit.metadata = metadata
-            return
-        span = self.span
-        if span is None:
-            return
-        try:
-            if span.is_recording():
-                if exc is not None:
-                    errors.record_exception(span, exc)
-                elif failure is not None and not _has_summary(metadata):
-                    errors.record_failure(span, failure)
-                summary.apply(span, metadata, self.namespace_known)
-        finally:
-            span.end()
 
 
 def watch(result: Any, span: Span | None, unit: Unit | None, namespace_known: bool) -> None:
     """Finish `span` (or feed `unit`) when `result` is done; at once if it already is."""
     watcher = _Watcher(result, span, unit, namespace_known)
     if _has_summary(watcher.metadata):
-        watcher.finish(None)
+        watcher.finish(None, None)
         return
     result._on_closed = watcher.closed
     result._on_error = watcher.errored

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from opentelemetry import context, trace
@@ -19,12 +19,13 @@ from podcast_kg_otel_util.failopen import log_once
 from podcast_kg_otel_neo4j import attributes as attr
 from podcast_kg_otel_neo4j import errors, results, summary
 from podcast_kg_otel_neo4j.config import Settings
-from podcast_kg_otel_neo4j.query import access_mode, start_attributes
+from podcast_kg_otel_neo4j.query import start_attributes
 from podcast_kg_otel_neo4j.state import CURRENT_FAILURE, CURRENT_UNIT, Unit
 
 logger = logging.getLogger(__name__)
 _EXECUTE_QUERY_OPTIONS = ("query_", "parameters_", "routing_", "database_")
 _RUN_ARGUMENTS = ("query", "parameters")
+_CLIENT = SpanKind.CLIENT
 _TRANSFORMER_INDEX = 7  # execute_query(query_, ..., auth_, result_transformer_)
 
 
@@ -34,6 +35,15 @@ def oops(what: str) -> None:
         what,
         f"podcast-kg-otel: neo4j instrumentation error in {what}; the driver call is unaffected",
     )
+
+
+def _run_arguments(args: tuple, kwargs: dict) -> tuple[Any, Any, dict]:
+    """(query, parameters, keyword parameters) of `run(query, parameters=None, **kwargs)`."""
+    if "query" in kwargs or "parameters" in kwargs:  # rare: named in the call
+        extra = {k: v for k, v in kwargs.items() if k not in _RUN_ARGUMENTS}
+        query = args[0] if args else kwargs.get("query")
+        return query, args[1] if len(args) > 1 else kwargs.get("parameters"), extra
+    return args[0] if args else None, args[1] if len(args) > 1 else None, kwargs
 
 
 def _address(owner: Any) -> Any:
@@ -63,13 +73,8 @@ class Steps:
 
     # -- span starts (all guarded by the callers) -------------------------------------
 
-    def _client_span(self, name: str, attributes: Mapping[str, Any]) -> Span:
-        return self.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
-
     def _session_run_span(self, session: Any, args: tuple, kwargs: dict) -> tuple[Span, bool]:
-        query = args[0] if args else kwargs.get("query")
-        parameters = args[1] if len(args) > 1 else kwargs.get("parameters")
-        extra = {k: v for k, v in kwargs.items() if k not in _RUN_ARGUMENTS} if kwargs else {}
+        query, parameters, extra = _run_arguments(args, kwargs)
         config = session._config
         database = config.database
         name, attributes = start_attributes(
@@ -78,16 +83,15 @@ class Steps:
             parameters,
             extra,
             database,
-            access_mode(config.default_access_mode),
+            config.default_access_mode,
             attr.TX_AUTO_COMMIT,
             _address(session),
         )
-        return self._client_span(name, attributes), database is not None
+        span = self.tracer.start_span(name, kind=_CLIENT, attributes=attributes)
+        return span, database is not None
 
     def _tx_run_span(self, tx: Any, args: tuple, kwargs: dict, unit: Unit | None) -> Span:
-        query = args[0] if args else kwargs.get("query")
-        parameters = args[1] if len(args) > 1 else kwargs.get("parameters")
-        extra = {k: v for k, v in kwargs.items() if k not in _RUN_ARGUMENTS} if kwargs else {}
+        query, parameters, extra = _run_arguments(args, kwargs)
         managed = unit is not None and unit.kind == attr.TX_MANAGED
         name, attributes = start_attributes(
             self.settings,
@@ -101,30 +105,29 @@ class Steps:
         )
         if managed:
             attributes = {**attributes, attr.NEO4J_TRANSACTION_ATTEMPT: unit.attempts}
-        return self._client_span(name, attributes)
+        return self.tracer.start_span(name, kind=_CLIENT, attributes=attributes)
 
     def _execute_query_unit(self, driver: Any, args: tuple, kwargs: dict) -> Unit:
-        values = dict(zip(_EXECUTE_QUERY_OPTIONS, args, strict=False)) if args else {}
+        options = dict(zip(_EXECUTE_QUERY_OPTIONS, args, strict=False)) if len(args) > 1 else {}
         extra = {}
         for key, value in kwargs.items():
-            if key.endswith("_"):
-                values[key] = value
+            if key[-1:] == "_":
+                options[key] = value
             else:
                 extra[key] = value
-        database = values.get("database_")
+        database = options.get("database_")
         name, attributes = start_attributes(
             self.settings,
-            values.get("query_"),
-            values.get("parameters_"),
+            args[0] if len(args) == 1 else options.get("query_"),
+            options.get("parameters_"),
             extra,
             database,
-            access_mode(values.get("routing_", "w")),
+            options.get("routing_", "w"),
             attr.TX_EXECUTE_QUERY,
             _address(driver),
         )
-        unit = Unit(attr.TX_EXECUTE_QUERY, self._client_span(name, attributes))
-        unit.database = database
-        return unit
+        span = self.tracer.start_span(name, kind=_CLIENT, attributes=attributes)
+        return Unit(attr.TX_EXECUTE_QUERY, span, database)
 
     def _observe_transformer(
         self, unit: Unit, args: tuple, kwargs: dict, is_async: bool
@@ -151,10 +154,7 @@ class Steps:
             attributes[attr.DB_NAMESPACE] = database
         name = f"{method} {database}" if database else method
         span = self.tracer.start_span(name, kind=SpanKind.INTERNAL, attributes=attributes)
-        unit = Unit(attr.TX_MANAGED, span)
-        unit.database = database
-        unit.access_mode = mode
-        return unit
+        return Unit(attr.TX_MANAGED, span, database, mode)
 
     def _end_unit(self, unit: Unit, exc: BaseException | None) -> None:
         span = unit.span
@@ -256,7 +256,7 @@ class Steps:
         if address:
             attributes[attr.SERVER_ADDRESS] = str(address[0])
             attributes[attr.SERVER_PORT] = int(address[1])
-        return self._client_span(name, attributes)
+        return self.tracer.start_span(name, kind=_CLIENT, attributes=attributes)
 
     def _fail(self, span: Span, exc: BaseException) -> None:
         try:

@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from opentelemetry.trace import Span
 
+_NO_METADATA: Mapping[str, Any] = MappingProxyType({})
 
-@dataclass
+
 class Unit:
-    """One execute_query call or one managed transaction function, across its retries."""
+    """One execute_query call or one managed transaction function, across its retries.
 
-    kind: str  # attributes.TX_EXECUTE_QUERY or attributes.TX_MANAGED
-    span: Span
-    attempts: int = 0
-    last_error: str | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)  # last result's summary
-    database: str | None = None
-    access_mode: str | None = None
+    A slotted class, not a dataclass: one is made per execute_query call (hot path).
+    """
+
+    __slots__ = ("access_mode", "attempts", "database", "kind", "last_error", "metadata", "span")
+
+    def __init__(
+        self, kind: str, span: Span, database: str | None = None, access_mode: str | None = None
+    ) -> None:
+        self.kind = kind  # attributes.TX_EXECUTE_QUERY or attributes.TX_MANAGED
+        self.span = span
+        self.database = database
+        self.access_mode = access_mode
+        self.attempts = 0
+        self.last_error: str | None = None
+        self.metadata: Mapping[str, Any] = _NO_METADATA  # the last result's summary
 
 
 CURRENT_UNIT: ContextVar[Unit | None] = ContextVar("podcast_kg_neo4j_unit", default=None)

@@ -21,6 +21,36 @@ DESCRIPTION_MAX_LENGTH = 512
 _QUIET_GQL_CLASSES = ("00", "02")
 
 
+# Connection facts (peer, Bolt version, agent) by ServerInfo object: the driver keeps
+# one per connection, so they are derived once per connection, not once per query. The
+# entry holds the object itself, so its id cannot be reused while cached.
+_SERVERS: dict[int, tuple[Any, dict[str, Any]]] = {}
+_SERVERS_MAX = 256
+
+
+def _server_attributes(server: Any) -> dict[str, Any]:
+    cached = _SERVERS.get(id(server))
+    if cached is not None and cached[0] is server:
+        return cached[1]
+    found: dict[str, Any] = {}
+    peer = getattr(server, "address", None)
+    if peer:
+        found[attr.NETWORK_PEER_ADDRESS] = str(peer[0])
+        found[attr.NETWORK_PEER_PORT] = int(peer[1])
+    version = getattr(server, "protocol_version", None)
+    if version:
+        found[attr.NETWORK_PROTOCOL_NAME] = attr.PROTOCOL_BOLT
+        found[attr.NETWORK_PROTOCOL_VERSION] = ".".join(map(str, version))
+    agent = getattr(server, "agent", None)
+    if not agent:
+        return found  # not complete yet (no HELLO answer): not cached
+    found[attr.NEO4J_SERVER_AGENT] = str(agent)
+    if len(_SERVERS) >= _SERVERS_MAX:
+        _SERVERS.clear()
+    _SERVERS[id(server)] = (server, found)
+    return found
+
+
 def apply(
     span: Span,
     metadata: Mapping[str, Any],
@@ -32,17 +62,7 @@ def apply(
     found = {} if found is None else found
     server = metadata.get("server")
     if server is not None:
-        peer = getattr(server, "address", None)
-        if peer:
-            found[attr.NETWORK_PEER_ADDRESS] = str(peer[0])
-            found[attr.NETWORK_PEER_PORT] = int(peer[1])
-        version = getattr(server, "protocol_version", None)
-        if version:
-            found[attr.NETWORK_PROTOCOL_NAME] = attr.PROTOCOL_BOLT
-            found[attr.NETWORK_PROTOCOL_VERSION] = ".".join(map(str, version))
-        agent = getattr(server, "agent", None)
-        if agent:
-            found[attr.NEO4J_SERVER_AGENT] = str(agent)
+        found.update(_server_attributes(server))
     database = metadata.get("db")
     if not namespace_known and isinstance(database, str) and database:
         found[attr.DB_NAMESPACE] = database
@@ -56,7 +76,7 @@ def apply(
     if isinstance(consumed, int):
         found[attr.NEO4J_RESULT_CONSUMED_AFTER] = consumed
     stats = metadata.get("stats")
-    if isinstance(stats, Mapping):
+    if stats and isinstance(stats, dict):  # (the driver's metadata is plain dicts)
         for key, value in stats.items():
             if isinstance(value, int) and not isinstance(value, bool) and value:
                 found[attr.NEO4J_COUNTERS_PREFIX + key.replace("-", "_")] = value
@@ -65,11 +85,11 @@ def apply(
     statuses = metadata.get("statuses")
     if isinstance(statuses, list):
         for status in statuses:
-            if isinstance(status, Mapping):
+            if isinstance(status, dict):
                 _status_event(span, status)
     else:
         for notification in metadata.get("notifications") or ():
-            if isinstance(notification, Mapping):
+            if isinstance(notification, dict):
                 _notification_event(span, notification)
 
 
