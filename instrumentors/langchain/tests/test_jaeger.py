@@ -6,14 +6,18 @@ from __future__ import annotations
 import asyncio
 import textwrap
 
+import neo4j
 import pytest
 import requests
+from langchain_core.documents import Document
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import RunnableLambda
 from langchain_core.tools import tool
 from opentelemetry.instrumentation.requests import RequestsInstrumentor
 from podcast_kg_otel_langchain import LangChainInstrumentor
+from podcast_kg_otel_neo4j import Neo4jInstrumentor
 
 from instrumentors.langchain.tests.fakes import UsageStreamingChat, chat
 
@@ -90,6 +94,7 @@ def test_stock_distro_auto_instrumentation(run_instrumented, stack, jaeger, serv
         from langchain_core.language_models import FakeListChatModel
         from langchain_core.output_parsers import StrOutputParser
         from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.retrievers import BaseRetriever
         from langchain_core.runnables import RunnableLambda
 
         def fetch(text):
@@ -118,3 +123,40 @@ def test_stock_distro_auto_instrumentation(run_instrumented, stack, jaeger, serv
     assert sorted(c.name for c in trace.root.children) == ["chat", "fetch"]
     (http,) = trace.one("fetch").children
     assert http.name.startswith("GET")
+
+
+async def test_neo4j_query_in_a_retriever_nests_under_it(
+    otlp_provider, stack, jaeger, service_name
+):
+    # GraphRAG shape: a retriever that queries the real Neo4j, traced by our neo4j plugin.
+    class GraphRetriever(BaseRetriever):
+        driver: object
+
+        def _get_relevant_documents(self, query: str, *, run_manager) -> list[Document]:
+            records, _, _ = self.driver.execute_query(
+                "UNWIND range(1, $n) AS i RETURN i", n=len(query)
+            )
+            return [Document(f"{query}-{r['i']}") for r in records]
+
+    LangChainInstrumentor().instrument(tracer_provider=otlp_provider)
+    Neo4jInstrumentor().instrument(tracer_provider=otlp_provider)
+    driver = neo4j.GraphDatabase.driver(stack.neo4j_uri, auth=stack.neo4j_auth)
+    try:
+        retriever = GraphRetriever(driver=driver)
+        results = await asyncio.gather(retriever.ainvoke("ada"), retriever.ainvoke("grace"))
+    finally:
+        driver.close()
+        Neo4jInstrumentor().uninstrument()
+        LangChainInstrumentor().uninstrument()
+    otlp_provider.force_flush()
+
+    assert [len(docs) for docs in results] == [3, 5]
+    traces = jaeger.wait_for_traces(service_name, count=2, min_spans=2)
+    assert len(traces) == 2
+    for trace in traces:
+        root = trace.root
+        assert root.name == "retrieval GraphRetriever"
+        assert root.attributes["langchain.retrieval.documents.count"] in (3, 5)
+        db_spans = [s for s in trace.spans if s.attributes.get("db.system.name") == "neo4j"]
+        assert db_spans
+        assert all(s.parent is root for s in db_spans), trace.render()
