@@ -94,7 +94,6 @@ def test_stock_distro_auto_instrumentation(run_instrumented, stack, jaeger, serv
         from langchain_core.language_models import FakeListChatModel
         from langchain_core.output_parsers import StrOutputParser
         from langchain_core.prompts import ChatPromptTemplate
-from langchain_core.retrievers import BaseRetriever
         from langchain_core.runnables import RunnableLambda
 
         def fetch(text):
