@@ -64,12 +64,16 @@ class LangChainInstrumentor(BaseInstrumentor):
     """Adds the span-making callback handler to every configured LangChain callback manager."""
 
     _handler: Any = None
+    _embeddings: Any = None
 
     def instrumentation_dependencies(self) -> Collection[str]:
         return _instruments
 
     def _instrument(self, **kwargs: Any) -> None:
         # Imported here: loading the entry point must not import LangChain.
+        from langchain_core.embeddings import Embeddings
+
+        from .embeddings import EmbeddingsPatcher
         from .handler import OtelCallbackHandler
         from .hook import TARGETS, AddHandler
 
@@ -78,12 +82,17 @@ class LangChainInstrumentor(BaseInstrumentor):
         self._handler = handler
         for target in TARGETS:
             wrap_function_wrapper(_MODULE, target, AddHandler(handler))
+        self._embeddings = EmbeddingsPatcher(tracer)
+        self._embeddings.patch(Embeddings)
 
     def _uninstrument(self, **kwargs: Any) -> None:
         import langchain_core.callbacks.manager as manager
 
         for cls in (manager.CallbackManager, manager.AsyncCallbackManager):
             _unwrap_classmethod(cls, "configure")
+        if self._embeddings is not None:
+            self._embeddings.unpatch()
+            self._embeddings = None
         handler = self._handler
         if handler is not None:
             # Managers built earlier still hold the handler: it stops starting spans

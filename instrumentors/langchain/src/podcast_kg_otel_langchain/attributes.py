@@ -33,7 +33,7 @@ TOOL_NAME = "gen_ai.tool.name"
 TOOL_TYPE = "gen_ai.tool.type"
 TOOL_DESCRIPTION = "gen_ai.tool.description"
 TOOL_CALL_ID = "gen_ai.tool.call.id"
-DATA_SOURCE_ID = "gen_ai.data_source.id"
+EMBEDDINGS_DIMENSION_COUNT = "gen_ai.embeddings.dimension.count"
 
 # GenAI content (opt-in only)
 INPUT_MESSAGES = "gen_ai.input.messages"
@@ -48,6 +48,7 @@ OP_CHAT = "chat"
 OP_TEXT_COMPLETION = "text_completion"
 OP_EXECUTE_TOOL = "execute_tool"
 OP_RETRIEVAL = "retrieval"
+OP_EMBEDDINGS = "embeddings"
 OP_INVOKE_AGENT = "invoke_agent"
 OP_INVOKE_WORKFLOW = "invoke_workflow"
 
