@@ -87,7 +87,15 @@ async def test_concurrent_async_chains_in_jaeger(traced, stack, jaeger, service_
         assert_chain_tree(trace)
 
 
-def test_stock_distro_auto_instrumentation(run_instrumented, stack, jaeger, service_name):
+@pytest.mark.parametrize(
+    "distro",
+    [
+        {"OTEL_PYTHON_DISTRO": "distro", "OTEL_PYTHON_CONFIGURATOR": "configurator"},
+        {},
+    ],
+    ids=["stock-distro", "our-distro"],
+)
+def test_auto_instrumentation(run_instrumented, stack, jaeger, service_name, distro):
     code = textwrap.dedent(
         f"""
         import requests
@@ -105,11 +113,7 @@ def test_stock_distro_auto_instrumentation(run_instrumented, stack, jaeger, serv
         print((chain | RunnableLambda(fetch)).invoke({{"topic": "graphs"}}))
         """
     )
-    env = {
-        **stack.otel_env(service_name),
-        "OTEL_PYTHON_DISTRO": "distro",
-        "OTEL_PYTHON_CONFIGURATOR": "configurator",
-    }
+    env = {**stack.otel_env(service_name), **distro}
 
     result = run_instrumented(code, env=env)
 
