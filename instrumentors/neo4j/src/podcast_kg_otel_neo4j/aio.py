@@ -27,7 +27,7 @@ class AsyncWrappers(Steps):
         except BaseException as exc:
             self._fail(span, exc)
             raise
-        self._watch(result, span, None, known)
+        self._watch(result, span, None, known, in_transaction=False)
         return result
 
     async def tx_run(self, wrapped: Callable, instance: Any, args: tuple, kwargs: dict) -> Any:

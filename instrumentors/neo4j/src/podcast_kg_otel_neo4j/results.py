@@ -16,7 +16,7 @@ from opentelemetry.trace import Span
 from podcast_kg_otel_util.failopen import log_once
 
 from podcast_kg_otel_neo4j import errors, summary
-from podcast_kg_otel_neo4j.state import CURRENT_FAILURE, Unit
+from podcast_kg_otel_neo4j.state import CURRENT_FAILURE
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ def _has_summary(metadata: dict) -> bool:
 
 
 class _Watcher:
-    """Finishes our span (or feeds the execute_query unit) once, then defers to the driver."""
+    """Finishes our span once, then defers to the driver's own callbacks."""
 
     __slots__ = (
         "done",
@@ -37,18 +37,14 @@ class _Watcher:
         "on_error",
         "span",
         "tx_failure",
-        "unit",
     )
 
-    def __init__(
-        self, result: Any, span: Span | None, unit: Unit | None, namespace_known: bool
-    ) -> None:
+    def __init__(self, result: Any, span: Span, namespace_known: bool) -> None:
         self.on_closed = result._on_closed
         self.on_error = result._on_error
-        self.tx_failure = result._tx_failure
+        self.tx_failure: Any = None
         self.metadata = result._metadata
         self.span = span
-        self.unit = unit
         self.namespace_known = namespace_known
         self.done = False
 
@@ -68,15 +64,10 @@ class _Watcher:
         return self.tx_failure(exc)
 
     def finish(self, failure: dict | None, exc: BaseException | None) -> None:
-        """Once: hand the summary to the unit, or record it on the span and end it."""
+        """Once: record the summary (or the failure) on the span and end it."""
         self.done = True
         try:
-            if self.unit is not None:
-                self.unit.metadata = self.metadata
-                return
             span = self.span
-            if span is None:
-                return
             try:
                 if span.is_recording():
                     if exc is not None:
@@ -90,12 +81,15 @@ class _Watcher:
             log_once(logger, "result.finish", "podcast-kg-otel: neo4j result span error")
 
 
-def watch(result: Any, span: Span | None, unit: Unit | None, namespace_known: bool) -> None:
-    """Finish `span` (or feed `unit`) when `result` is done; at once if it already is."""
-    watcher = _Watcher(result, span, unit, namespace_known)
+def watch(result: Any, span: Span, namespace_known: bool, in_transaction: bool) -> None:
+    """Finish `span` when `result` is done; at once if it already is. Only results of
+    a transaction are told of its failure (`_tx_failure`), so only those are hooked there."""
+    watcher = _Watcher(result, span, namespace_known)
     if _has_summary(watcher.metadata):
         watcher.finish(None, None)
         return
     result._on_closed = watcher.closed
     result._on_error = watcher.errored
-    result._tx_failure = watcher.tx_failed
+    if in_transaction:
+        watcher.tx_failure = result._tx_failure
+        result._tx_failure = watcher.tx_failed

@@ -267,11 +267,27 @@ class Steps:
         finally:
             span.end()
 
-    def _watch(self, result: Any, span: Span | None, unit: Unit | None, known: bool) -> None:
-        if span is not None and not span.is_recording():
-            return  # unsampled: nothing to add, ending it is a no-op
+    def _watch(
+        self,
+        result: Any,
+        span: Span | None,
+        unit: Unit | None,
+        known: bool,
+        in_transaction: bool = True,
+    ) -> None:
+        """End `span` when `result` is done, or fold `result` into `unit` (execute_query).
+
+        The driver updates the result's metadata dict in place until the summary has
+        arrived, so the unit keeps a reference and reads it when execute_query ends.
+        """
         try:
-            results.watch(result, span, unit, known)
+            if span is None:
+                if unit is not None:
+                    unit.metadata = result._metadata
+                return
+            if not span.is_recording():
+                return  # unsampled: nothing to add, ending it is a no-op
+            results.watch(result, span, known, in_transaction)
         except Exception:  # fail open
             oops("result tracking")
             if span is not None:

@@ -30,7 +30,7 @@ class SyncWrappers(Steps):
         except BaseException as exc:
             self._fail(span, exc)
             raise
-        self._watch(result, span, None, known)
+        self._watch(result, span, None, known, in_transaction=False)
         return result
 
     def tx_run(self, wrapped: Callable, instance: Any, args: tuple, kwargs: dict) -> Any:
