@@ -21,6 +21,7 @@ from opentelemetry.util._importlib_metadata import EntryPoint
 from podcast_kg_otel_util.failopen import log_once
 
 from podcast_kg_otel.configurator import load_config
+from podcast_kg_otel.environment_variables import OTEL_PYTHON_LOG_AUTO_INSTRUMENTATION
 from podcast_kg_otel.lazy import defer_instrumentor
 
 ENTRY_POINT_NAME = "podcast_kg_otel"
@@ -43,7 +44,13 @@ class PodcastKgOtelDistro(BaseDistro):
     def _configure(self, **kwargs: Any) -> None:
         if os.environ.setdefault(OTEL_PYTHON_CONFIGURATOR, ENTRY_POINT_NAME) == ENTRY_POINT_NAME:
             logging.getLogger(_UPSTREAM_LOADER).addFilter(_OtherConfiguratorsSkipped())
-        disabled = load_config().disabled_instrumentations
+        config = load_config()
+        if not config.logs_exporters:
+            # With no logs exporter, the contrib logging instrumentation's root handler would
+            # export nowhere, yet its presence stops Python printing an unconfigured app's
+            # own warnings (logging.lastResort). Trace-id correlation on records still works.
+            os.environ.setdefault(OTEL_PYTHON_LOG_AUTO_INSTRUMENTATION, "false")
+        disabled = config.disabled_instrumentations
         if disabled:
             os.environ[OTEL_PYTHON_DISABLED_INSTRUMENTATIONS] = ",".join(sorted(disabled))
 

@@ -188,3 +188,12 @@ PODCAST_KG_OTEL_FORK_HANDLERS = "PODCAST_KG_OTEL_FORK_HANDLERS"
 ``true`` fixes ``process.pid`` and resets exporter and buffers in forked children, and makes
 ``os._exit`` in a child flush its spans first (bounded by the exit timeout). Default: ``true``.
 """
+
+OTEL_PYTHON_LOG_AUTO_INSTRUMENTATION = "OTEL_PYTHON_LOG_AUTO_INSTRUMENTATION"
+"""
+.. envvar:: OTEL_PYTHON_LOG_AUTO_INSTRUMENTATION
+
+Read by the contrib logging instrumentation: ``true`` adds an OpenTelemetry handler to the
+root logger. Our distro defaults it to ``false`` while no logs exporter is configured, since
+that handler would export nowhere yet stop Python printing an unconfigured app's warnings.
+"""
