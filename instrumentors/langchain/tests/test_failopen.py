@@ -82,3 +82,13 @@ def test_uninstrument_removes_the_handler(spans):
     LangChainInstrumentor().instrument(tracer_provider=spans.provider)
     (PROMPT | chat()).invoke({"topic": "x"})
     assert len(spans.all) == 2
+
+
+def test_copied_configs_share_the_one_handler(spans):
+    import copy
+
+    manager = CallbackManager.configure()
+    handler = next(h for h in manager.handlers if isinstance(h, OtelCallbackHandler))
+
+    assert copy.deepcopy(handler) is handler
+    assert copy.copy(handler) is handler

@@ -3,7 +3,8 @@ OpenTelemetry instrumentation for LangChain (``langchain-core``).
 
 It adds one callback handler to every LangChain callback manager, so every chain,
 chat model, text LLM, tool, retriever and agent run becomes a span following the
-GenAI semantic conventions, with parents taken from LangChain's run tree.
+GenAI semantic conventions, with parents taken from LangChain's run tree. Embedding
+models, which emit no callbacks, get spans by wrapping their methods.
 
 Usage
 -----

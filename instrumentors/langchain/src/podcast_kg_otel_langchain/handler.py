@@ -71,6 +71,13 @@ class OtelCallbackHandler(BaseCallbackHandler):
         self._show_all = settings.show_all_runs
         self._runs = RunRegistry(settings.max_open_runs, settings.run_timeout_s, self._orphan)
 
+    def __copy__(self) -> OtelCallbackHandler:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> OtelCallbackHandler:
+        # Configs holding callbacks get copied; there must stay one handler and one map.
+        return self
+
     # ---- run bookkeeping ------------------------------------------------------------
 
     def _lookup(self, parent_run_id: UUID | None) -> RunEntry | None:
