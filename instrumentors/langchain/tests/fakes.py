@@ -48,6 +48,25 @@ class UsageStreamingChat(ModelChat):
         )
 
 
+class EarlyUsageChat(ModelChat):
+    """Reports input usage in its first chunk, as Anthropic's message_start does."""
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        yield ChatGenerationChunk(
+            message=AIMessageChunk(
+                content="",
+                usage_metadata={"input_tokens": 12, "output_tokens": 0, "total_tokens": 12},
+            )
+        )
+        yield from super()._stream(messages, stop, run_manager, **kwargs)
+
+
 class FailingChat(ModelChat):
     """A chat model whose provider call fails."""
 

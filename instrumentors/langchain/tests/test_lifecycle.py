@@ -18,7 +18,7 @@ from opentelemetry.sdk.trace import SpanProcessor
 from opentelemetry.trace import StatusCode
 from podcast_kg_otel_langchain import LangChainInstrumentor
 
-from instrumentors.langchain.tests.fakes import FailingChat, chat
+from instrumentors.langchain.tests.fakes import EarlyUsageChat, FailingChat, chat
 
 PROMPT = ChatPromptTemplate.from_messages([("human", "Tell me about {topic}")])
 WORKFLOW = "invoke_workflow RunnableSequence"
@@ -119,6 +119,20 @@ def test_consumer_stopping_a_model_stream_is_a_cancellation(counted):
     assert span.status.status_code is StatusCode.UNSET
     assert span.attributes["gen_ai.request.stream"] is True
     assert not span.events
+
+
+def test_stopped_stream_keeps_the_partial_usage(counted):
+    spans = counted()
+
+    stream = chat("one two three", cls=EarlyUsageChat).stream("hi")
+    for _ in range(3):
+        next(stream)
+    stream.close()
+
+    span = spans.one(CHAT)
+    assert span.attributes["langchain.run.cancelled"] is True
+    assert span.attributes["gen_ai.usage.input_tokens"] == 12
+    assert span.status.status_code is StatusCode.UNSET
 
 
 async def test_consumer_stopping_an_async_stream_is_a_cancellation(counted):
