@@ -58,37 +58,43 @@ def apply(
     found: dict[str, Any] | None = None,
 ) -> None:
     """Set everything the summary metadata tells us on a recording span, together with
-    the attributes already in `found`, in one call."""
+    the attributes already in `found`, in one call. Runs once per query: plain lookups,
+    no per-query derivation of connection facts (see _server_attributes)."""
     found = {} if found is None else found
-    server = metadata.get("server")
+    get = metadata.get
+    server = get("server")
     if server is not None:
         found.update(_server_attributes(server))
-    database = metadata.get("db")
-    if not namespace_known and isinstance(database, str) and database:
-        found[attr.DB_NAMESPACE] = database
-    query_type = metadata.get("type")
+    if not namespace_known:
+        database = get("db")
+        if database and isinstance(database, str):
+            found[attr.DB_NAMESPACE] = database
+    query_type = get("type")
     if isinstance(query_type, str):
         found[attr.NEO4J_QUERY_TYPE] = query_type
-    available = metadata.get("t_first")
+    available = get("t_first")
     if isinstance(available, int):
         found[attr.NEO4J_RESULT_AVAILABLE_AFTER] = available
-    consumed = metadata.get("t_last")
+    consumed = get("t_last")
     if isinstance(consumed, int):
         found[attr.NEO4J_RESULT_CONSUMED_AFTER] = consumed
-    stats = metadata.get("stats")
+    stats = get("stats")
     if stats and isinstance(stats, dict):  # (the driver's metadata is plain dicts)
         for key, value in stats.items():
             if isinstance(value, int) and not isinstance(value, bool) and value:
                 found[attr.NEO4J_COUNTERS_PREFIX + key.replace("-", "_")] = value
     if found:
         span.set_attributes(found)
-    statuses = metadata.get("statuses")
+    statuses = get("statuses")
     if isinstance(statuses, list):
         for status in statuses:
             if isinstance(status, dict):
-                _status_event(span, status)
+                gql_status = status.get("gql_status")
+                # success and no-data statuses (one on every query) are not events
+                if isinstance(gql_status, str) and gql_status[:2] not in _QUIET_GQL_CLASSES:
+                    _status_event(span, status, gql_status)
     else:
-        for notification in metadata.get("notifications") or ():
+        for notification in get("notifications") or ():
             if isinstance(notification, dict):
                 _notification_event(span, notification)
 
@@ -114,11 +120,8 @@ def _described(event: dict[str, Any], value: Any) -> None:
         _put(event, attr.NOTIFICATION_DESCRIPTION, analyse(value).sanitized)
 
 
-def _status_event(span: Span, status: Mapping[str, Any]) -> None:
-    """A GQL status object (Bolt 5.6+); success and no-data statuses are skipped."""
-    gql_status = status.get("gql_status")
-    if not isinstance(gql_status, str) or gql_status[:2] in _QUIET_GQL_CLASSES:
-        return
+def _status_event(span: Span, status: Mapping[str, Any], gql_status: str) -> None:
+    """A GQL status object (Bolt 5.6+) other than success or no data."""
     event: dict[str, Any] = {attr.NEO4J_GQL_STATUS: gql_status}
     diagnostic = status.get("diagnostic_record")
     diagnostic = diagnostic if isinstance(diagnostic, Mapping) else {}
