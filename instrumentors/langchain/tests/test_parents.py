@@ -233,3 +233,21 @@ def test_nested_chain_inside_a_step_is_a_child_not_a_new_trace(spans):
     inner_span = spans.one("inner")
     assert spans.parent_of(inner_span) is root
     assert spans.parent_of(spans.one(CHAT)) is inner_span
+
+
+def test_current_span_inside_a_step_behaves_like_the_step_span(spans):
+    seen = {}
+
+    def step(x):
+        current = trace.get_current_span()
+        current.set_attribute("app.seen", True)
+        seen["name"] = current.name
+        seen["context"] = current.get_span_context()
+        return x
+
+    RunnableLambda(step).invoke(1)
+
+    span = spans.one("invoke_workflow step")
+    assert seen["name"] == "invoke_workflow step"
+    assert seen["context"] == span.context
+    assert span.attributes["app.seen"] is True

@@ -88,6 +88,12 @@ class StepSpan(Span):
         # The run's own callbacks end its span; someone else's end() must not.
         return None
 
+    def __getattr__(self, name: str) -> Any:
+        # Anything beyond the Span API (an SDK span's `name`, `attributes`, ...).
+        if name == "_entry":
+            raise AttributeError(name)
+        return getattr(self._target(), name)
+
     def __repr__(self) -> str:
         return f"StepSpan({self._target()!r})"
 
