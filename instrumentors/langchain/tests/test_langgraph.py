@@ -1,0 +1,80 @@
+"""A real LangGraph graph: node spans under the graph's workflow span, and a
+human-in-the-loop interrupt recorded as control flow, not as an error."""
+
+from __future__ import annotations
+
+import logging
+from typing import TypedDict
+
+from langchain_core.language_models import FakeListChatModel
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import Command, interrupt
+from opentelemetry.trace import StatusCode
+
+GRAPH = "invoke_workflow LangGraph"
+
+
+class State(TypedDict):
+    text: str
+    approved: bool
+
+
+def review_graph():
+    model = FakeListChatModel(responses=["a draft"])
+
+    def draft(state: State) -> dict:
+        return {"text": model.invoke(state["text"]).content}
+
+    def review(state: State) -> dict:
+        return {"approved": interrupt({"question": "publish?"})}
+
+    graph = StateGraph(State)
+    graph.add_node("draft", draft)
+    graph.add_node("review", review)
+    graph.add_edge(START, "draft")
+    graph.add_edge("draft", "review")
+    graph.add_edge("review", END)
+    return graph.compile(checkpointer=InMemorySaver())
+
+
+def test_interrupt_is_control_flow_and_resume_is_traced(spans, caplog):
+    caplog.set_level(logging.WARNING)
+    app = review_graph()
+    config = {"configurable": {"thread_id": "episode-7"}}
+
+    paused = app.invoke({"text": "write it", "approved": False}, config)
+
+    assert "__interrupt__" in paused
+    assert not [s for s in spans.all if s.status.status_code is StatusCode.ERROR]
+    graph = spans.one(GRAPH)
+    assert graph.attributes["gen_ai.conversation.id"] == "episode-7"
+    draft, review = spans.one("draft"), spans.one("review")
+    assert spans.parent_of(draft) is graph
+    assert spans.parent_of(review) is graph
+    assert draft.attributes["langgraph.node"] == "draft"
+    assert spans.parent_of(spans.one("chat")) is draft
+    assert [e.name for e in review.events] == ["langgraph.interrupt"]
+    assert review.events[0].attributes["exception.type"] == "langgraph.errors.GraphInterrupt"
+    assert "error.type" not in review.attributes
+    spans.clear()
+
+    done = app.invoke(Command(resume=True), config)
+
+    assert done == {"text": "a draft", "approved": True}
+    assert sorted(spans.names()) == [GRAPH, "review"]
+    assert not spans.one("review").events
+    assert not [r for r in caplog.records if "callback" in r.getMessage()]
+
+
+async def test_interrupt_in_async_stream_is_control_flow(spans):
+    app = review_graph()
+    config = {"configurable": {"thread_id": "episode-8"}}
+
+    updates = [u async for u in app.astream({"text": "x", "approved": False}, config)]
+
+    assert any("__interrupt__" in u for u in updates)
+    assert not [s for s in spans.all if s.status.status_code is StatusCode.ERROR]
+    review = spans.one("review")
+    assert [e.name for e in review.events] == ["langgraph.interrupt"]
+    assert spans.parent_of(review) is spans.one(GRAPH)
