@@ -49,6 +49,7 @@ def test_interrupt_is_control_flow_and_resume_is_traced(spans, caplog):
     assert not [s for s in spans.all if s.status.status_code is StatusCode.ERROR]
     graph = spans.one(GRAPH)
     assert graph.attributes["gen_ai.conversation.id"] == "episode-7"
+    assert [e.name for e in graph.events] == ["langgraph.interrupt"]
     draft, review = spans.one("draft"), spans.one("review")
     assert spans.parent_of(draft) is graph
     assert spans.parent_of(review) is graph
@@ -64,6 +65,7 @@ def test_interrupt_is_control_flow_and_resume_is_traced(spans, caplog):
     assert done == {"text": "a draft", "approved": True}
     assert sorted(spans.names()) == [GRAPH, "review"]
     assert not spans.one("review").events
+    assert not spans.one(GRAPH).events
     assert not [r for r in caplog.records if "callback" in r.getMessage()]
 
 
@@ -78,3 +80,4 @@ async def test_interrupt_in_async_stream_is_control_flow(spans):
     review = spans.one("review")
     assert [e.name for e in review.events] == ["langgraph.interrupt"]
     assert spans.parent_of(review) is spans.one(GRAPH)
+    assert [e.name for e in spans.one(GRAPH).events] == ["langgraph.interrupt"]

@@ -18,6 +18,7 @@ from uuid import UUID
 from langchain_core.callbacks import BaseCallbackHandler
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 from opentelemetry.trace import Span, SpanKind, Tracer
+from podcast_kg_otel_util.errors import error_type
 from podcast_kg_otel_util.failopen import log_once
 
 from . import attributes as attr
@@ -134,10 +135,11 @@ class OtelCallbackHandler(BaseCallbackHandler):
         span.end()
 
     def _error(self, error: BaseException, run_id: UUID, result: Any = None) -> None:
-        def finish(span: Span, _entry: RunEntry) -> None:
+        def finish(span: Span, entry: RunEntry) -> None:
             if result is not None:
                 span.set_attributes(extract.response(result))
-            outcome.apply(span, error)
+            if outcome.apply(span, error) is outcome.Outcome.CONTROL_FLOW:
+                _mark_root_paused(entry, error)
 
         self._close(run_id, finish)
 
@@ -462,3 +464,12 @@ def _end_chain(span: Span, entry: RunEntry) -> None:
     # (a stream abandoned mid-way): that is a cancellation, not a success or an error.
     if entry.open_children > 0:
         span.set_attribute(attr.RUN_CANCELLED, True)
+
+
+def _mark_root_paused(entry: RunEntry, error: BaseException) -> None:
+    """A node's interrupt pauses the whole graph: say so on the root span too."""
+    root = entry
+    while root.parent is not None:
+        root = root.parent
+    if root is not entry and root.span is not None:
+        root.span.add_event(attr.EVENT_INTERRUPT, {attr.EXCEPTION_TYPE: error_type(error)})

@@ -37,7 +37,7 @@ def classify(exc: BaseException) -> Outcome:
     return Outcome.ERROR
 
 
-def apply(span: Span, exc: BaseException) -> None:
+def apply(span: Span, exc: BaseException) -> Outcome:
     """Mark `span` for `exc`: ERROR only for real failures."""
     outcome = classify(exc)
     if outcome is Outcome.CANCELLED:
@@ -46,3 +46,4 @@ def apply(span: Span, exc: BaseException) -> None:
         span.add_event(attr.EVENT_INTERRUPT, {attr.EXCEPTION_TYPE: error_type(exc)})
     else:
         record_error(span, exc)
+    return outcome
