@@ -6,6 +6,9 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import subprocess
+import sys
+import textwrap
 import time
 from collections import Counter
 
@@ -279,3 +282,37 @@ async def test_abandoned_stream_never_becomes_the_parent_of_later_work(counted):
     assert second.parent is None
     assert second.context.trace_id != first.context.trace_id
     assert not trace.get_current_span().get_span_context().is_valid
+
+
+def test_runs_open_at_exit_are_ended_as_orphans(tmp_path):
+    script = tmp_path / "open_stream.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            from opentelemetry.sdk.trace import TracerProvider
+            from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter
+
+            class Print(SpanExporter):
+                def export(self, spans):
+                    for span in spans:
+                        print(span.name, dict(span.attributes).get("langchain.run.orphaned"))
+                    return 0
+
+            provider = TracerProvider()
+            provider.add_span_processor(SimpleSpanProcessor(Print()))
+            from podcast_kg_otel_langchain import LangChainInstrumentor
+            LangChainInstrumentor().instrument(tracer_provider=provider)
+            from langchain_core.language_models import FakeListChatModel
+            STREAM = FakeListChatModel(responses=["never finished"]).stream("hi")
+            next(STREAM)
+            print("exiting")
+            """
+        )
+    )
+
+    result = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["exiting", "chat True"]

@@ -45,6 +45,7 @@ API
 
 from __future__ import annotations
 
+import atexit
 from collections.abc import Collection
 from typing import Any
 
@@ -85,6 +86,9 @@ class LangChainInstrumentor(BaseInstrumentor):
             wrap_function_wrapper(_MODULE, target, AddHandler(handler))
         self._embeddings = EmbeddingsPatcher(tracer)
         self._embeddings.patch(Embeddings)
+        # Runs still open when the interpreter exits (a stream nobody closed) are ended
+        # as orphans, before the SDK's own exit hook (registered earlier) flushes them.
+        atexit.register(handler.end_all)
 
     def _uninstrument(self, **kwargs: Any) -> None:
         import langchain_core.callbacks.manager as manager
@@ -98,6 +102,7 @@ class LangChainInstrumentor(BaseInstrumentor):
         if handler is not None:
             # Managers built earlier still hold the handler: it stops starting spans
             # and ends the ones still open.
+            atexit.unregister(handler.end_all)
             handler.enabled = False
             handler.end_all()
             self._handler = None

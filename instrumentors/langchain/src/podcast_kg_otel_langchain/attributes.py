@@ -55,7 +55,6 @@ OP_INVOKE_WORKFLOW = "invoke_workflow"
 # LangChain-specific
 RUN_ID = "langchain.run.id"
 RUN_TYPE = "langchain.run.type"
-RUN_NAME = "langchain.run.name"
 RUN_CANCELLED = "langchain.run.cancelled"
 RUN_ORPHANED = "langchain.run.orphaned"
 RETRIEVAL_DOCUMENTS_COUNT = "langchain.retrieval.documents.count"

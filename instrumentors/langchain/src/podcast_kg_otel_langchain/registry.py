@@ -108,21 +108,6 @@ class RunRegistry:
         if entry.parent is not None:
             entry.parent.open_children -= 1
 
-    def sweep(self, now: float | None = None) -> None:
-        """End every run older than the timeout (also done on each `add`)."""
-        orphans: list[RunEntry] = []
-        limit = (time.monotonic() if now is None else now) - self._timeout_s
-        with self._lock:
-            runs = self._runs
-            while runs:
-                oldest = next(iter(runs.values()))
-                if oldest.started >= limit:
-                    break
-                self._forget(oldest)
-                orphans.append(oldest)
-        for orphan in orphans:
-            self._on_orphan(orphan)
-
     def drain(self) -> list[RunEntry]:
         """Remove and return every open run."""
         with self._lock:
