@@ -1,20 +1,29 @@
 """neo4j instrumentation overhead on the real Neo4j, with and without it, in one run.
 
-A loop of small auto-commit queries (`session.run("RETURN $i AS i", i=i).consume()`) and
-of `driver.execute_query` calls runs in rounds that alternate three modes: uninstrumented,
-instrumented with a sampled SDK TracerProvider, and instrumented with an unsampled one
-(ALWAYS_OFF), plus a fourth mode: uninstrumented with one bare SDK span started and ended
-by hand around each query, the yardstick for the added cost (a span measured inside the
-same query loop costs about twice what it costs in a tight loop, which is also printed).
-Both providers use a BatchSpanProcessor with a discarding exporter, so the network export
-is not measured on either side. Rounds rotate the mode order; the added cost is the median
-over rounds of (mode - uninstrumented) in the same round.
+Loops of small auto-commit queries (`session.run("RETURN $i AS i", i=i).consume()`) and
+of `driver.execute_query` calls run in many short rounds; each round runs every mode once,
+in an order that rotates from round to round, all in this one process:
 
-Wall time includes the server round trip and is noisy; CPU time (process_time, all
-threads of this process) is what instrumentation adds, so both are printed. Figures are
-medians over rounds of the mean per query.
+- uninstrumented (the baseline);
+- uninstrumented with one bare SDK span started and ended by hand around each query: the
+  yardstick of the issue ("the cost of one bare SDK span measured in the same run");
+- uninstrumented with one SDK span by hand that carries exactly the attributes our span
+  for that API carries (captured from a real instrumented query: the start attributes
+  passed to `start_span`, the rest set in one `set_attributes` before `end`): the SDK's
+  own floor for our attribute set, so "ours minus floor" is what our code adds;
+- ours with a sampled SDK TracerProvider (ALWAYS_ON);
+- ours with an unsampled one (ALWAYS_OFF).
 
-    python benchmarks/bench_neo4j.py [--queries 200] [--rounds 11]
+The spans of every mode go to a BatchSpanProcessor with a discarding exporter, so the
+network export is measured on no side. A few untimed queries follow every mode switch.
+The added cost of a mode is the median over rounds of (mode - uninstrumented) in the same
+round, in CPU time of the whole process (`process_time`: all threads, so the batch
+processor's work counts); wall time, which includes the server round trip and the other
+processes of the machine, is printed too. A span costs more inside the query loop than in
+a tight loop (the driver's work between spans evicts caches); both are printed, the
+in-loop figure is the yardstick.
+
+    python benchmarks/bench_neo4j.py [--queries 50] [--rounds 41]
 """
 
 from __future__ import annotations
@@ -24,20 +33,40 @@ import os
 import statistics
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import neo4j
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON
+from opentelemetry.trace import SpanKind
 from podcast_kg_otel_neo4j import Neo4jInstrumentor
 
 URI = os.environ.get("NEO4J_URI", "bolt://127.0.0.1:7687")
 AUTH = (os.environ.get("NEO4J_USER", "neo4j"), os.environ.get("NEO4J_PASSWORD", "podcast-kg-test"))
+MODES = ("uninstrumented", "bare span", "SDK floor", "sampled", "unsampled")
+WARM_UP = 5  # untimed queries after each mode switch
 
 
 class _Discard(SpanExporter):
-    def export(self, spans: Sequence) -> SpanExportResult:
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         return SpanExportResult.SUCCESS
+
+
+class _Capture(SpanProcessor):
+    """Keeps the name, kind and start/end attributes of the last span."""
+
+    def __init__(self) -> None:
+        self.name, self.kind = "", SpanKind.INTERNAL
+        self.start: dict[str, Any] = {}
+        self.end: dict[str, Any] = {}
+
+    def on_start(self, span: Span, parent_context: Any = None) -> None:
+        self.start = dict(span.attributes or {})
+
+    def on_end(self, span: ReadableSpan) -> None:
+        self.name, self.kind = span.name, span.kind
+        self.end = {k: v for k, v in (span.attributes or {}).items() if k not in self.start}
 
 
 def _provider(sampled: bool) -> TracerProvider:
@@ -48,6 +77,7 @@ def _provider(sampled: bool) -> TracerProvider:
 
 def _per_call(loop: Callable[[int], None], calls: int) -> tuple[float, float]:
     """(wall, cpu) microseconds per call."""
+    loop(WARM_UP)
     wall, cpu = time.perf_counter(), time.process_time()
     loop(calls)
     return (
@@ -56,93 +86,146 @@ def _per_call(loop: Callable[[int], None], calls: int) -> tuple[float, float]:
     )
 
 
-# What our spans carry for one small query; for a reference line only.
-_LIKE_OURS = {f"attribute.{i}": "value" for i in range(20)}
-
-
-def _bare_span(provider: TracerProvider, calls: int, rounds: int, attributes: dict) -> float:
-    tracer = provider.get_tracer("bench")
+def _tight(make: Callable[[], None], calls: int, rounds: int) -> float:
+    """Median CPU microseconds of `make()` in a tight loop."""
     samples = []
     for _ in range(rounds):
         start = time.process_time()
         for _ in range(calls):
-            tracer.start_span("x", attributes=attributes).end()
+            make()
         samples.append((time.process_time() - start) / calls * 1e6)
     return statistics.median(samples)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--queries", type=int, default=200, help="queries per round and mode")
-    parser.add_argument("--rounds", type=int, default=11)
+    parser.add_argument("--queries", type=int, default=50, help="timed queries per round+mode")
+    parser.add_argument("--rounds", type=int, default=41)
     options = parser.parse_args()
     providers = {"sampled": _provider(True), "unsampled": _provider(False)}
     tracer = providers["sampled"].get_tracer("bench")
     instrumentor = Neo4jInstrumentor()
     driver = neo4j.GraphDatabase.driver(URI, auth=AUTH)
     session = driver.session(database="neo4j")
-    spanned = False  # the "bare span" mode: one SDK span by hand around each query
 
-    def session_loop(calls: int) -> None:
-        for i in range(calls):
-            span = tracer.start_span("x") if spanned else None
-            session.run("RETURN $i AS i", i=i).consume()
-            if span is not None:
-                span.end()
+    def run(i: int) -> None:
+        session.run("RETURN $i AS i", i=i).consume()
 
-    def execute_query_loop(calls: int) -> None:
-        for i in range(calls):
-            span = tracer.start_span("x") if spanned else None
-            driver.execute_query("RETURN $i AS i", i=i, database_="neo4j")
-            if span is not None:
-                span.end()
+    def execute_query(i: int) -> None:
+        driver.execute_query("RETURN $i AS i", i=i, database_="neo4j")
 
-    loops = {"Session.run": session_loop, "Driver.execute_query": execute_query_loop}
-    modes = ("bare", "bare span", "sampled", "unsampled")
-    samples = {(api, mode): [] for api in loops for mode in modes}
-    session_loop(50)  # warm up the connection and the server's query cache
+    queries = {"Session.run": run, "Driver.execute_query": execute_query}
+
+    # What our span carries for each API, captured from one instrumented query.
+    shapes: dict[str, _Capture] = {}
+    for api, query in queries.items():
+        capture, capturing = _Capture(), TracerProvider()
+        capturing.add_span_processor(capture)
+        instrumentor.instrument(tracer_provider=capturing)
+        query(0)
+        instrumentor.uninstrument()
+        shapes[api] = capture
+
+    def loop_for(api: str, mode: str) -> Callable[[int], None]:
+        query, shape = queries[api], shapes[api]
+        if mode == "bare span":
+
+            def loop(calls: int) -> None:
+                for i in range(calls):
+                    span = tracer.start_span("x")
+                    query(i)
+                    span.end()
+
+        elif mode == "SDK floor":
+            name, kind, start, end = shape.name, shape.kind, shape.start, shape.end
+
+            def loop(calls: int) -> None:
+                for i in range(calls):
+                    span = tracer.start_span(name, kind=kind, attributes=start)
+                    query(i)
+                    span.set_attributes(end)
+                    span.end()
+
+        else:
+
+            def loop(calls: int) -> None:
+                for i in range(calls):
+                    query(i)
+
+        return loop
+
+    samples: dict[tuple[str, str], list[tuple[float, float]]] = {
+        (api, mode): [] for api in queries for mode in MODES
+    }
+    for i in range(100):  # warm up the connection and the server's query cache
+        run(i)
+        execute_query(i)
     for round_ in range(options.rounds):
-        for offset in range(len(modes)):
-            mode = modes[(round_ + offset) % len(modes)]  # rotate the order per round
-            spanned = mode == "bare span"
+        for offset in range(len(MODES)):
+            mode = MODES[(round_ + offset) % len(MODES)]  # rotate the order per round
             if mode in providers:
                 instrumentor.instrument(tracer_provider=providers[mode])
-            for api, loop in loops.items():
-                samples[(api, mode)].append(_per_call(loop, options.queries))
+            for api in queries:
+                samples[(api, mode)].append(_per_call(loop_for(api, mode), options.queries))
             if mode in providers:
                 instrumentor.uninstrument()
     session.close()
     driver.close()
-    tight = {mode: _bare_span(p, 20000, options.rounds, {}) for mode, p in providers.items()}
-    with_attributes = _bare_span(providers["sampled"], 20000, options.rounds, _LIKE_OURS)
 
-    def added(api: str, mode: str, index: int) -> float:
-        """Median over rounds of (mode - uninstrumented) in the same round."""
-        pairs = zip(samples[(api, mode)], samples[(api, "bare")], strict=True)
-        return statistics.median(ours[index] - bare[index] for ours, bare in pairs)
+    def added(api: str, mode: str, index: int, baseline: str = "uninstrumented") -> float:
+        """Median over rounds of (mode - baseline) in the same round."""
+        pairs = zip(samples[(api, mode)], samples[(api, baseline)], strict=True)
+        return statistics.median(ours[index] - base[index] for ours, base in pairs)
 
-    print(f"neo4j {neo4j.__version__}, {options.rounds} rounds x {options.queries} queries")
-    print(
-        f"bare SDK span in a tight loop (CPU): sampled {tight['sampled']:.1f} us, "
-        f"unsampled {tight['unsampled']:.2f} us, sampled with 20 attributes "
-        f"{with_attributes:.1f} us"
+    tight_calls = 5000
+    tight_rounds = 9
+    tight_bare = _tight(lambda: tracer.start_span("x").end(), tight_calls, tight_rounds)
+    unsampled_tracer = providers["unsampled"].get_tracer("bench")
+    tight_unsampled = _tight(
+        lambda: unsampled_tracer.start_span("x").end(), tight_calls, tight_rounds
     )
-    for api in loops:
-        bare_wall = statistics.median(w for w, _ in samples[(api, "bare")])
-        bare_cpu = statistics.median(c for _, c in samples[(api, "bare")])
+    print(
+        f"neo4j {neo4j.__version__}, {options.rounds} rounds x {options.queries} queries "
+        f"per mode, {len(MODES)} modes rotating"
+    )
+    print(
+        f"tight loop (CPU): bare SDK span sampled {tight_bare:.1f} us, "
+        f"unsampled {tight_unsampled:.2f} us"
+    )
+    for api in queries:
+        shape = shapes[api]
+
+        def floor_span(shape: _Capture = shape) -> None:
+            span = tracer.start_span(shape.name, kind=shape.kind, attributes=shape.start)
+            span.set_attributes(shape.end)
+            span.end()
+
+        tight_floor = _tight(floor_span, tight_calls, tight_rounds)
+        bare_wall = statistics.median(w for w, _ in samples[(api, "uninstrumented")])
+        bare_cpu = statistics.median(c for _, c in samples[(api, "uninstrumented")])
         span_cpu = added(api, "bare span", 1)
+        floor_cpu = added(api, "SDK floor", 1)
+        attributes = len(shape.start) + len(shape.end)
+        print(f"{api}: uninstrumented {bare_wall:.0f} us wall, {bare_cpu:.0f} us CPU per query")
         print(
-            f"{api}: uninstrumented {bare_wall:.0f} us wall, {bare_cpu:.0f} us CPU per query; "
-            f"one bare sampled span per query in the same loop: +{span_cpu:.1f} us CPU"
+            f"  one bare sampled span by hand, in the loop: +{span_cpu:.1f} us CPU "
+            f"({span_cpu / bare_wall * 100:.1f}% of the loop time)"
+        )
+        print(
+            f"  SDK floor, one span by hand with our {attributes} attributes: "
+            f"+{floor_cpu:.1f} us CPU in the loop = {floor_cpu / span_cpu:.2f}x the bare span; "
+            f"tight loop {tight_floor:.1f} us = {tight_floor / tight_bare:.2f}x"
         )
         for mode in ("sampled", "unsampled"):
             cpu, wall = added(api, mode, 1), added(api, mode, 0)
             print(
                 f"  ours {mode:9}: +{cpu:5.1f} us CPU per query = {cpu / span_cpu:.2f}x the "
-                f"in-loop bare span ({cpu / tight['sampled']:.1f}x the tight-loop one), "
+                f"in-loop bare span ({cpu / tight_bare:.1f}x the tight-loop one), "
                 f"{cpu / bare_wall * 100:.1f}% of the loop time; "
                 f"wall {wall:+.0f} us ({wall / bare_wall * 100:+.1f}%)"
             )
+        above = added(api, "sampled", 1, baseline="SDK floor")
+        print(f"  ours sampled above the SDK floor (our code, wrapt): {above:+.1f} us CPU")
     for provider in providers.values():
         provider.shutdown()
 
