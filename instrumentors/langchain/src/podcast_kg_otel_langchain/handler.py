@@ -66,7 +66,6 @@ class OtelCallbackHandler(BaseCallbackHandler):
         super().__init__()
         self.enabled = True
         self._tracer = tracer
-        self._settings = settings
         self._capture = settings.capture_content
         self._limit = settings.content_max_length
         self._show_all = settings.show_all_runs
@@ -147,7 +146,7 @@ class OtelCallbackHandler(BaseCallbackHandler):
         return self.enabled and is_instrumentation_enabled()
 
     def end_all(self) -> None:
-        """End every open span as orphaned (used when uninstrumenting)."""
+        """End every open span as orphaned (on uninstrument and at interpreter exit)."""
         for entry in self._runs.drain():
             self._orphan(entry)
 
