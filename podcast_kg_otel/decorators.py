@@ -35,13 +35,15 @@ _GEN_AI_OPERATIONS = {
 }
 
 
-def _wrap(
+def wrap_callable(
     func: F,
     name: str | None,
     attributes: Mapping[str, AttributeValue] | None,
     kind: SpanKind,
     tracer_provider: TracerProvider | None,
 ) -> F:
+    """`func` wrapped in a span per call, whatever kind of function it is; the one wrapper
+    behind the decorators and the traced-by-configuration functions (functions.py)."""
     span_name = name or f"{func.__module__}.{func.__qualname__}"
     span_attributes = dict(attributes) if attributes else None
 
@@ -166,10 +168,10 @@ def trace_method(
     default span name is ``module.qualname``.
     """
     if callable(name):
-        return _wrap(name, None, attributes, kind, tracer_provider)
+        return wrap_callable(name, None, attributes, kind, tracer_provider)
 
     def decorate(func: F) -> F:
-        return _wrap(func, name, attributes, kind, tracer_provider)
+        return wrap_callable(func, name, attributes, kind, tracer_provider)
 
     return decorate
 
@@ -206,7 +208,7 @@ def trace_database(
     def decorate(func: F) -> F:
         function_values = {attrs.CODE_FUNCTION_NAME: func.__qualname__, **values}
         span_name = name or f"{db_system}.{operation}"
-        return _wrap(func, span_name, function_values, SpanKind.CLIENT, tracer_provider)
+        return wrap_callable(func, span_name, function_values, SpanKind.CLIENT, tracer_provider)
 
     return decorate
 
@@ -248,6 +250,7 @@ def trace_provider_call(
 
     def decorate(func: F) -> F:
         function_values = {attrs.CODE_FUNCTION_NAME: func.__qualname__, **values}
-        return _wrap(func, name or default_name, function_values, SpanKind.CLIENT, tracer_provider)
+        span_name = name or default_name
+        return wrap_callable(func, span_name, function_values, SpanKind.CLIENT, tracer_provider)
 
     return decorate

@@ -15,7 +15,6 @@ that can never be imported each give one warning; the other targets keep working
 from __future__ import annotations
 
 import atexit
-import functools
 import importlib.util
 import inspect
 import logging
@@ -27,12 +26,11 @@ from types import ModuleType
 from typing import Any
 
 from opentelemetry import trace
-from opentelemetry.context import attach, detach
+from opentelemetry.trace import SpanKind
 from podcast_kg_otel_util.env import report_bad_value
-from podcast_kg_otel_util.errors import record_error
 
 from podcast_kg_otel import lazy, notices
-from podcast_kg_otel.version import __version__
+from podcast_kg_otel.decorators import wrap_callable
 
 TRACED_FUNCTIONS_ENV = "PODCAST_KG_OTEL_TRACED_FUNCTIONS"
 CODE_FUNCTION_NAME = "code.function.name"
@@ -88,104 +86,8 @@ def traced(
     tracer_provider: trace.TracerProvider | None = None,
 ) -> Callable[..., Any]:
     """``func`` wrapped in a span named ``span_name``, whatever kind of function it is."""
-    tracer = trace.get_tracer(
-        "podcast_kg_otel.functions", __version__, tracer_provider=tracer_provider
-    )
     attributes = _code_attributes(func, span_name)
-    options = {
-        "attributes": attributes,
-        "record_exception": False,
-        "set_status_on_exception": False,
-    }
-
-    if inspect.isasyncgenfunction(func):
-
-        @functools.wraps(func)
-        async def async_gen_wrapper(*args: Any, **kwargs: Any) -> Any:
-            span = tracer.start_span(span_name, **options)
-            context = trace.set_span_in_context(span)
-            try:
-                agen = func(*args, **kwargs)
-                method, value = agen.asend, None
-                while True:
-                    token = attach(context)
-                    try:
-                        item = await method(value)
-                    except StopAsyncIteration:
-                        return
-                    except Exception as error:
-                        record_error(span, error)
-                        raise
-                    finally:
-                        detach(token)
-                    try:
-                        value = yield item
-                        method = agen.asend
-                    except GeneratorExit:
-                        await agen.aclose()
-                        raise
-                    except BaseException as error:  # thrown in by the caller: pass it on
-                        method, value = agen.athrow, error
-            finally:
-                span.end()
-
-        wrapper: Callable[..., Any] = async_gen_wrapper
-    elif inspect.iscoroutinefunction(func):
-
-        @functools.wraps(func)
-        async def coroutine_wrapper(*args: Any, **kwargs: Any) -> Any:
-            with tracer.start_as_current_span(span_name, **options) as span:
-                try:
-                    return await func(*args, **kwargs)
-                except Exception as error:
-                    record_error(span, error)
-                    raise
-
-        wrapper = coroutine_wrapper
-    elif inspect.isgeneratorfunction(func):
-
-        @functools.wraps(func)
-        def generator_wrapper(*args: Any, **kwargs: Any) -> Any:
-            span = tracer.start_span(span_name, **options)
-            context = trace.set_span_in_context(span)
-            try:
-                gen = func(*args, **kwargs)
-                method, value = gen.send, None
-                while True:
-                    token = attach(context)
-                    try:
-                        item = method(value)
-                    except StopIteration as stop:
-                        return stop.value
-                    except Exception as error:
-                        record_error(span, error)
-                        raise
-                    finally:
-                        detach(token)
-                    try:
-                        value = yield item
-                        method = gen.send
-                    except GeneratorExit:
-                        gen.close()
-                        raise
-                    except BaseException as error:  # thrown in by the caller: pass it on
-                        method, value = gen.throw, error
-            finally:
-                span.end()
-
-        wrapper = generator_wrapper
-    else:
-
-        @functools.wraps(func)
-        def function_wrapper(*args: Any, **kwargs: Any) -> Any:
-            with tracer.start_as_current_span(span_name, **options) as span:
-                try:
-                    return func(*args, **kwargs)
-                except Exception as error:
-                    record_error(span, error)
-                    raise
-
-        wrapper = function_wrapper
+    wrapper = wrap_callable(func, span_name, attributes, SpanKind.INTERNAL, tracer_provider)
     setattr(wrapper, _MARK, True)
     return wrapper
 
