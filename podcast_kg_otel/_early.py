@@ -49,7 +49,7 @@ def _sanitize_propagators() -> None:
     from podcast_kg_otel_util.env import report_bad_value, strict_mode
 
     from podcast_kg_otel import components
-    from podcast_kg_otel.config import DEFAULT_PROPAGATORS
+    from podcast_kg_otel.defaults import DEFAULT_PROPAGATORS
 
     known = components.installed(components.PROPAGATOR_GROUP)
     valid = [name for name in names if name in known]
@@ -70,7 +70,7 @@ def _sanitize_span_limits() -> None:
         return
     from podcast_kg_otel_util.env import report_bad_value, strict_mode
 
-    from podcast_kg_otel.config import SPAN_LIMIT_VARIABLES
+    from podcast_kg_otel.defaults import SPAN_LIMIT_VARIABLES
 
     if strict_mode():
         return  # strict mode: leave it, so start-up fails loudly

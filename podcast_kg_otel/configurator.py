@@ -24,14 +24,13 @@ from podcast_kg_otel_util.env import ConfigurationError
 from podcast_kg_otel_util.failopen import log_once
 
 from podcast_kg_otel import components, runtime
-from podcast_kg_otel.config import (
+from podcast_kg_otel.config import TracingConfig, current_config
+from podcast_kg_otel.defaults import (
     DEFAULT_SAMPLER,
     GRPC_PROTOCOL,
     HTTP_PROTOCOL,
     OTLP_EXPORTER,
     RATIO_SAMPLERS,
-    TracingConfig,
-    current_config,
 )
 from podcast_kg_otel.propagation import install_propagators
 from podcast_kg_otel.resource import build_resource
