@@ -155,7 +155,6 @@ def install(provider: Any, settings: RuntimeSettings, other_signals: bool = Fals
 def _install(provider: Any, settings: RuntimeSettings, other_signals: bool) -> None:
     from podcast_kg_otel.exporting import CountingBatchSpanProcessor, ExitHandler, OpenSpanTracker
     from podcast_kg_otel.fork import install_fork_handlers
-    from podcast_kg_otel.functions import install_traced_functions
     from podcast_kg_otel.sampling import TailSamplingProcessor
 
     tracker = OpenSpanTracker()
@@ -177,4 +176,7 @@ def _install(provider: Any, settings: RuntimeSettings, other_signals: bool) -> N
         resettables += [p for p in processors if isinstance(p, TailSamplingProcessor)]
         resettables += [p.quiet_exporter for p in batch]
         install_fork_handlers(provider, resettables, exit_flush=exit_handler.run)
-    install_traced_functions(settings.traced_functions)
+    if settings.traced_functions.strip():
+        from podcast_kg_otel.functions import install_traced_functions
+
+        install_traced_functions(settings.traced_functions)
