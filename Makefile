@@ -36,7 +36,7 @@ $(NEO4J5_VENV)/.installed: requirements-dev.txt instrumentors/neo4j/pyproject.to
 	$(NEO4J5_PY) -m pip install -q --upgrade pip
 	$(NEO4J5_PY) -m pip install -q neo4j==5.28.8 opentelemetry-sdk==1.45.2 \
 		opentelemetry-exporter-otlp-proto-http==1.45.2 \
-		$$(grep -E '^(pytest|pytest-asyncio|pytest-timeout|opentelemetry-distro)==' requirements-dev.txt) \
+		$$(grep -E '^(pytest|pytest-asyncio|pytest-timeout|opentelemetry-distro|pandas)==' requirements-dev.txt) \
 		-e instrumentors/util -e instrumentors/neo4j
 	touch $@
 

@@ -198,3 +198,18 @@ def test_call_procedure_and_notification_event(driver, spans, label):
     [event] = [e for e in events if e.attributes["neo4j.notification.code"].endswith("Product")]
     assert event.attributes["neo4j.gql.status"] == "03N90"
     assert event.attributes["neo4j.notification.position.line"] == 1
+
+
+def test_result_to_df_keeps_working(driver, spans, label):
+    with driver.session() as session:
+        session.run(f"UNWIND range(1, 3) AS i CREATE (:{label} {{i: i}})").consume()
+        frame = session.run(f"MATCH (n:{label}) RETURN n.i AS i ORDER BY i").to_df()
+    transformed = driver.execute_query(
+        f"MATCH (n:{label}) RETURN n.i AS i ORDER BY i",
+        result_transformer_=neo4j.Result.to_df,
+    )
+    assert list(frame["i"]) == [1, 2, 3]
+    assert list(transformed["i"]) == [1, 2, 3]
+    names = [s.name for s in spans.neo4j()]
+    assert names == [f"UNWIND CREATE {label}", f"MATCH {label}", f"MATCH {label}"]
+    assert all(s.status.status_code == StatusCode.UNSET for s in spans.neo4j())
