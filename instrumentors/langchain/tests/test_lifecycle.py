@@ -253,6 +253,23 @@ def test_timeout_ends_runs_that_never_finish(counted):
     assert len(spans.named(CHAT)) == 2
 
 
+def test_evicting_an_orphan_keeps_the_callers_current_span(counted):
+    spans = counted(run_timeout=0.05)
+    tracer = spans.provider.get_tracer("app")
+    stalled = chat("a b c d").stream("hi")
+    next(stalled)
+    time.sleep(0.1)
+
+    with tracer.start_as_current_span("request") as request:
+        chat().invoke("evicts the stalled stream")
+        assert trace.get_current_span() is request
+        with tracer.start_as_current_span("after"):
+            pass
+
+    assert spans.parent_of(spans.one("after")) is spans.one("request")
+    stalled.close()
+
+
 def test_uninstrument_ends_open_spans_and_stops_tracing(instrument):
     spans = instrument()
     stalled = chat("a b").stream("hi")

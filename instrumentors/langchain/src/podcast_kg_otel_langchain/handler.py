@@ -69,7 +69,7 @@ class OtelCallbackHandler(BaseCallbackHandler):
         self._capture = settings.capture_content
         self._limit = settings.content_max_length
         self._show_all = settings.show_all_runs
-        self._runs = RunRegistry(settings.max_open_runs, settings.run_timeout_s, self._orphan)
+        self._runs = RunRegistry(settings.max_open_runs, settings.run_timeout_s, self._evict)
 
     def __copy__(self) -> OtelCallbackHandler:
         return self
@@ -121,13 +121,16 @@ class OtelCallbackHandler(BaseCallbackHandler):
             scope.release(entry)
             span.end()
 
-    def _orphan(self, entry: RunEntry) -> None:
+    def _evict(self, entry: RunEntry) -> None:
+        self._orphan(entry, own_only=True)
+
+    def _orphan(self, entry: RunEntry, own_only: bool = False) -> None:
         span = entry.span
         if span is None:
             return
         entry.closed = True
         span.set_attribute(attr.RUN_ORPHANED, True)
-        scope.release(entry)
+        scope.release(entry, own_only=own_only)
         # The token links to the context before the attach: an abandoned run whose
         # context lives on must not keep a chain of earlier contexts alive.
         entry.token = None

@@ -122,10 +122,15 @@ def attach(ctx: Context) -> Any:
     return otel_context.attach(ctx)
 
 
-def release(entry: Any) -> None:
-    """Undo the run's attach if this context is where it happened (silently)."""
+def release(entry: Any, *, own_only: bool = False) -> None:
+    """Undo the run's attach if this context is where it happened (silently).
+
+    `own_only`: only when the run's own stand-in is on top. An eviction happens while an
+    unrelated later run is being opened; undoing the evicted attach under it would also
+    drop that run's attach and everything the caller attached in between.
+    """
     top = _ours(otel_context.get_current())
-    if top is None or (top is not entry and top.started < entry.started):
+    if top is None or (top is not entry and (own_only or top.started < entry.started)):
         return
     # A token of another context raises: nothing to undo here.
     with contextlib.suppress(Exception):
