@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import logging
 
+import pytest
 from langchain_core.documents import Document
+from langchain_core.exceptions import OutputParserException
 from langchain_core.language_models import FakeListLLM
 from langchain_core.messages import ToolCall
+from langchain_core.output_parsers import JsonOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.tools import tool
 
@@ -73,6 +76,43 @@ def test_content_with_opt_in(instrument, monkeypatch):
     retrieval = spans.one("retrieval ListRetriever")
     assert retrieval.attributes["gen_ai.retrieval.query.text"] == "secret query"
     assert json.loads(retrieval.attributes["gen_ai.retrieval.documents"]) == [{"id": "doc-1"}]
+
+
+def fail_with_content() -> None:
+    with pytest.raises(OutputParserException, match="secret completion"):
+        (PROMPT | chat("secret completion") | JsonOutputParser()).invoke({"text": "t"})
+    with pytest.raises(ValueError, match="secret argument"):  # pydantic ValidationError
+        lookup.invoke({"name": ["secret argument"]})
+
+
+def recorded_text(span) -> str:
+    events = [dict(e.attributes) for e in span.events]
+    return f"{span.status.description} {events}"
+
+
+def test_errors_quoting_content_are_recorded_without_it(spans, monkeypatch):
+    monkeypatch.delenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", raising=False)
+
+    fail_with_content()
+
+    for name in ("invoke_workflow RunnableSequence", "execute_tool lookup"):
+        span = spans.one(name)
+        assert span.status.status_code.name == "ERROR"
+        assert [e.name for e in span.events] == ["exception"]
+        assert "secret" not in recorded_text(span), name
+    assert spans.one("execute_tool lookup").attributes["error.type"] == (
+        "pydantic_core._pydantic_core.ValidationError"
+    )
+
+
+def test_errors_keep_their_message_with_opt_in(instrument, monkeypatch):
+    monkeypatch.setenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "true")
+    spans = instrument()
+
+    fail_with_content()
+
+    assert "secret completion" in recorded_text(spans.one("invoke_workflow RunnableSequence"))
+    assert "secret argument" in recorded_text(spans.one("execute_tool lookup"))
 
 
 def test_legacy_true_spelling_and_size_cap(instrument, monkeypatch):

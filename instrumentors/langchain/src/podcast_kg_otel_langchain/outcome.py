@@ -11,14 +11,21 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import enum
+import traceback
 
-from opentelemetry.trace import Span
-from podcast_kg_otel_util.errors import error_type, record_error
+from langchain_core.exceptions import OutputParserException
+from opentelemetry.trace import Span, Status, StatusCode
+from podcast_kg_otel_util.errors import ERROR_TYPE, error_type, record_error
+from pydantic import ValidationError
 
 from . import attributes as attr
 
 _BUBBLE_UP = frozenset({"GraphBubbleUp", "GraphInterrupt", "NodeInterrupt", "ParentCommand"})
 _CANCELLED = (GeneratorExit, asyncio.CancelledError, concurrent.futures.CancelledError)
+# Their messages quote content: a parser error the model's output, a validation error
+# the tool's (or model's) input values.
+_QUOTES_CONTENT = (OutputParserException, ValidationError)
+_WITHHELD = "message withheld: it may quote prompts, completions or tool arguments"
 
 
 class Outcome(enum.Enum):
@@ -37,13 +44,36 @@ def classify(exc: BaseException) -> Outcome:
     return Outcome.ERROR
 
 
-def apply(span: Span, exc: BaseException) -> Outcome:
-    """Mark `span` for `exc`: ERROR only for real failures."""
+def apply(span: Span, exc: BaseException, capture_content: bool = True) -> Outcome:
+    """Mark `span` for `exc`: ERROR only for real failures.
+
+    Without content capture, an exception whose message quotes content is recorded
+    without its message.
+    """
     outcome = classify(exc)
     if outcome is Outcome.CANCELLED:
         span.set_attribute(attr.RUN_CANCELLED, True)
     elif outcome is Outcome.CONTROL_FLOW:
         span.add_event(attr.EVENT_INTERRUPT, {attr.EXCEPTION_TYPE: error_type(exc)})
-    else:
+    elif capture_content or not isinstance(exc, _QUOTES_CONTENT):
         record_error(span, exc)
+    else:
+        _record_withheld(span, exc)
     return outcome
+
+
+def _record_withheld(span: Span, exc: BaseException) -> None:
+    """`record_error` without the message (in the event, its stack trace and the status)."""
+    if not span.is_recording():
+        return
+    frames = "".join(traceback.format_tb(exc.__traceback__))
+    span.record_exception(
+        exc,
+        {
+            attr.EXCEPTION_MESSAGE: _WITHHELD,
+            attr.EXCEPTION_STACKTRACE: f"Traceback (most recent call last):\n{frames}"
+            f"{error_type(exc)}: {_WITHHELD}\n",
+        },
+    )
+    span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {_WITHHELD}"))
+    span.set_attribute(ERROR_TYPE, error_type(exc))
