@@ -31,14 +31,15 @@ _real_exit = os._exit
 _exit_flush: Callable[[], None] | None = None
 
 
-def _exit_after_flush(code: int) -> None:
+def _exit_after_flush(status: int) -> None:
+    # Same parameter name as os._exit: callers may pass it by keyword.
     try:
         if _exit_flush is not None:
             _exit_flush()
     except Exception:
         _logger.debug("flush before os._exit failed", exc_info=True)
     finally:
-        _real_exit(code)
+        _real_exit(status)
 
 
 def update_process_ids(provider: Any) -> None:
