@@ -69,6 +69,7 @@ class TailSamplingProcessor(SpanProcessor):
         self._buffers: OrderedDict[int, _Buffered] = OrderedDict()
         self._decided: OrderedDict[int, bool] = OrderedDict()
         self._buffered_spans = 0
+        self._capacity_warning_due = False
         self.stats: Counter[str] = Counter()
 
     # Decisions ---------------------------------------------------------------------
@@ -109,13 +110,23 @@ class TailSamplingProcessor(SpanProcessor):
         trace_id, buffered = self._buffers.popitem(last=False)
         self.stats[f"early_{reason}"] += 1
         if reason == "capacity" and self.stats["early_capacity"] == 1:
-            notices.warn(
-                _logger,
-                f"podcast-kg-otel: tail sampling holds {self.max_traces} traces / "
-                f"{self.max_spans} spans at most; deciding the oldest traces before they end "
-                "(raise PODCAST_KG_OTEL_TAIL_SAMPLING_MAX_TRACES / _MAX_SPANS to avoid it)",
-            )
+            self._capacity_warning_due = True
         return self._decide(trace_id, buffered, None)
+
+    def _warn_capacity(self) -> None:
+        """Logged after the lock is released: a log handler may start spans itself."""
+        if not self._capacity_warning_due:
+            return
+        with self._lock:
+            due, self._capacity_warning_due = self._capacity_warning_due, False
+        if not due:
+            return
+        notices.warn(
+            _logger,
+            f"podcast-kg-otel: tail sampling holds {self.max_traces} traces / "
+            f"{self.max_spans} spans at most; deciding the oldest traces before they end "
+            "(raise PODCAST_KG_OTEL_TAIL_SAMPLING_MAX_TRACES / _MAX_SPANS to avoid it)",
+        )
 
     def _enforce_limits(self) -> list:
         forward: list = []
@@ -174,6 +185,7 @@ class TailSamplingProcessor(SpanProcessor):
             else:
                 # Started before this processor was installed: nothing to hold it for.
                 forward = [span]
+        self._warn_capacity()
         for kept in forward:
             self.next_processor.on_end(kept)
 

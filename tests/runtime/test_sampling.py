@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -155,3 +158,32 @@ def test_shutdown_decides_what_is_still_buffered() -> None:
     tail.shutdown()
     assert [s.name for s in memory.get_finished_spans()] == ["failed"]
     assert tail.stats["early_shutdown"] == 1
+
+
+def test_capacity_warning_is_logged_outside_the_lock() -> None:
+    """A log handler that traces (an HTTP log shipper under requests instrumentation)
+    must not deadlock the span that triggered the warning."""
+    tail, memory, tracer = _setup(1.0, max_traces=1)
+
+    class TracingHandler(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            tracer.start_span("ship-log").end()
+
+    handler = TracingHandler()
+    sampling_logger = logging.getLogger("podcast_kg_otel.sampling")
+    sampling_logger.addHandler(handler)
+
+    def overflow() -> None:
+        roots = [tracer.start_span(f"root{i}") for i in range(2)]
+        for root in roots:
+            tracer.start_span("child", context=trace.set_span_in_context(root)).end()
+
+    try:
+        worker = threading.Thread(target=overflow, daemon=True)
+        worker.start()
+        worker.join(10)
+    finally:
+        sampling_logger.removeHandler(handler)
+    assert not worker.is_alive(), "deadlocked on the tail sampling lock"
+    assert tail.stats["early_capacity"] >= 1
+    assert "ship-log" in [s.name for s in memory.get_finished_spans()]
