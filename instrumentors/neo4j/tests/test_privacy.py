@@ -72,3 +72,19 @@ def test_parameter_allowlist_is_opt_in(stack, label):
     assert span.attributes["db.query.parameter.episode"] == "42"
     assert "db.query.parameter.secret" not in span.attributes
     assert PARAM_VALUE not in span.to_json()
+
+
+def test_driver_error_quoting_a_parameter_value_stays_out(driver, spans):
+    """The driver's own errors can quote a parameter (packing an out-of-range integer
+    raises "Integer <value> out of range"): the span keeps only the error type."""
+    too_big = 2**70 + 424242
+    with pytest.raises(OverflowError, match=str(too_big)):
+        driver.execute_query("RETURN $x AS x", x=too_big)
+    with driver.session() as session, pytest.raises(OverflowError, match=str(too_big)):
+        session.run("RETURN $x AS x", x=too_big)
+    failed = spans.neo4j()
+    assert len(failed) == 2
+    for span in failed:
+        assert span.attributes["error.type"] == "OverflowError"
+        assert [e.name for e in span.events] == ["exception"]
+        assert str(too_big) not in span.to_json()

@@ -2,7 +2,8 @@
 
 Server messages can quote data (a constraint violation names the duplicate value),
 so they never reach the span: the status description and the exception event carry
-the Neo4j code instead of the message.
+the Neo4j code instead of the message. Other errors that are not the driver's own
+(DriverError) keep only their type: they can quote parameter values too.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import neo4j
+from neo4j.exceptions import DriverError
 from opentelemetry.trace import Span, Status, StatusCode
 from podcast_kg_otel_util.errors import error_type
 
@@ -41,10 +43,15 @@ def record_exception(span: Span, exc: BaseException) -> str:
         span.set_attribute(attr.DB_RESPONSE_STATUS_CODE, code)
         stack = "".join(traceback.format_tb(exc.__traceback__)) + f"{kind}: {code}\n"
         span.record_exception(exc, {"exception.message": code, "exception.stacktrace": stack})
-    else:
+    elif isinstance(exc, DriverError):  # the driver's messages: addresses, usage, no data
         etype = kind
         message = f"{type(exc).__name__}: {exc}"
         span.record_exception(exc)
+    else:  # e.g. packing a parameter: "Integer <value> out of range"; only the type
+        etype = kind
+        message = kind
+        stack = "".join(traceback.format_tb(exc.__traceback__)) + f"{kind}\n"
+        span.record_exception(exc, {"exception.message": kind, "exception.stacktrace": stack})
     span.set_attribute(attr.ERROR_TYPE, etype)
     if _GQL_ON_EXCEPTIONS:
         _gql(span, getattr(exc, "gql_status", None), getattr(exc, "gql_classification", None))
