@@ -54,6 +54,13 @@ def test_transcript_opt_in_argument(instrumented, scripted_dir):
     assert span.attributes["faster_whisper.transcript.truncated"] is False
 
 
+def test_transcript_argument_as_text_is_parsed_not_truthy(instrumented, scripted_dir, caplog):
+    spans = instrumented(capture_transcript="false")
+    segments, _ = load(scripted_dir).transcribe(synth_audio(5.0, "noise"), language="en")
+    list(segments)
+    assert "gen_ai.output.messages" not in spans.one(TRANSCRIBE).attributes
+
+
 def test_transcript_opt_in_env_with_size_cap(instrumented, scripted_dir, monkeypatch):
     monkeypatch.setenv(CAPTURE_ENV, "true")
     monkeypatch.setenv(MAX_ENV, "20")

@@ -33,6 +33,8 @@ def load_settings(
         capture_transcript = (
             env_choice(CAPTURE_CONTENT_ENV, "false", _CAPTURE_CHOICES) in _CAPTURING
         )
+    elif not isinstance(capture_transcript, bool):
+        capture_transcript = _capture_argument(capture_transcript)
     if transcript_max_chars is None:
         transcript_max_chars = env_int(MAX_CHARS_ENV, DEFAULT_MAX_CHARS, minimum=1)
     elif not isinstance(transcript_max_chars, int) or transcript_max_chars < 1:
@@ -44,3 +46,14 @@ def load_settings(
         )
         transcript_max_chars = DEFAULT_MAX_CHARS
     return Settings(bool(capture_transcript), transcript_max_chars)
+
+
+def _capture_argument(value: object) -> bool:
+    """A non-bool `capture_transcript` ("false" from a config file is not truthy):
+    the environment variable's words, anything else warns and keeps transcripts out."""
+    if isinstance(value, str) and value.strip().lower() in _CAPTURE_CHOICES:
+        return value.strip().lower() in _CAPTURING
+    report_bad_value(
+        "capture_transcript", repr(value), False, f"expected a bool or one of {_CAPTURE_CHOICES}"
+    )
+    return False
