@@ -292,8 +292,9 @@ def _batch_settings(env: Mapping[str, str]) -> dict[str, Any]:
     return {
         "max_queue_size": queue,
         "max_batch_size": size,
+        # The SDK's batch processor raises on a delay of 0 (no provider at all).
         "schedule_delay_millis": envtools.env_float(
-            OTEL_BSP_SCHEDULE_DELAY, 5000.0, minimum=0, environ=env
+            OTEL_BSP_SCHEDULE_DELAY, 5000.0, minimum=1, environ=env
         ),
         "export_timeout_millis": envtools.env_float(
             OTEL_BSP_EXPORT_TIMEOUT, 30000.0, minimum=0, environ=env

@@ -118,6 +118,13 @@ BAD_VALUES = [
         lambda c: c.max_queue_size == 2048,
     ),
     (
+        {"OTEL_BSP_SCHEDULE_DELAY": "0"},  # the SDK's batch processor rejects 0
+        "OTEL_BSP_SCHEDULE_DELAY",
+        "'0'",
+        "5000.0",
+        lambda c: c.schedule_delay_millis == 5000.0,
+    ),
+    (
         {"OTEL_BSP_SCHEDULE_DELAY": "soon"},
         "OTEL_BSP_SCHEDULE_DELAY",
         "'soon'",
