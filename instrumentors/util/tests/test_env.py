@@ -78,6 +78,14 @@ def test_out_of_range_number_falls_back(caplog: pytest.LogCaptureFixture) -> Non
     ]
 
 
+def test_infinite_number_falls_back(caplog: pytest.LogCaptureFixture) -> None:
+    # An infinite timeout or delay makes threading waits raise OverflowError.
+    assert env_float("DELAY", 5000.0, minimum=0, environ={"DELAY": "inf"}) == 5000.0
+    assert warnings(caplog) == [
+        "DELAY='inf' is invalid (expected a value >= 0); using 5000.0 instead",
+    ]
+
+
 def test_strict_mode_raises_instead() -> None:
     with pytest.raises(ConfigurationError, match="I='x' is invalid"):
         env_int("I", 1, environ={"I": "x", "PODCAST_KG_OTEL_STRICT": "true"})

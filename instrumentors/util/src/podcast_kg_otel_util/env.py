@@ -95,7 +95,8 @@ def _number(
         )
         return default
     if (
-        value != value
+        value != value  # NaN
+        or value == float("inf")  # threading waits raise OverflowError on it
         or (minimum is not None and value < minimum)
         or (maximum is not None and value > maximum)
     ):
