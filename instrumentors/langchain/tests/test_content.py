@@ -115,6 +115,20 @@ def test_errors_keep_their_message_with_opt_in(instrument, monkeypatch):
     assert "secret argument" in recorded_text(spans.one("execute_tool lookup"))
 
 
+def test_captured_error_messages_are_capped(instrument, monkeypatch):
+    monkeypatch.setenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "true")
+    monkeypatch.setenv("PODCAST_KG_OTEL_LANGCHAIN_CONTENT_MAX_LENGTH", "40")
+    spans = instrument()
+
+    with pytest.raises(OutputParserException):
+        (PROMPT | chat("x" * 5000) | JsonOutputParser()).invoke({"text": "t"})
+
+    span = spans.one("invoke_workflow RunnableSequence")
+    (event,) = span.events
+    assert len(event.attributes["exception.message"]) == 40
+    assert "x" * 100 not in recorded_text(span)
+
+
 def test_legacy_true_spelling_and_size_cap(instrument, monkeypatch):
     monkeypatch.setenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "true")
     monkeypatch.setenv("PODCAST_KG_OTEL_LANGCHAIN_CONTENT_MAX_LENGTH", "40")

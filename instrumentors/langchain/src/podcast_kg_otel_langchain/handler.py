@@ -137,12 +137,12 @@ class OtelCallbackHandler(BaseCallbackHandler):
         span.end()
 
     def _error(self, error: BaseException, run_id: UUID, result: Any = None) -> None:
-        capture = self._capture
+        capture, limit = self._capture, self._limit
 
         def finish(span: Span, entry: RunEntry) -> None:
             if result is not None:
                 span.set_attributes(extract.response(result))
-            if outcome.apply(span, error, capture) is outcome.Outcome.CONTROL_FLOW:
+            if outcome.apply(span, error, capture, limit) is outcome.Outcome.CONTROL_FLOW:
                 _mark_root_paused(entry, error)
 
         self._close(run_id, finish)

@@ -15,6 +15,7 @@ import traceback
 
 from langchain_core.exceptions import OutputParserException
 from opentelemetry.trace import Span, Status, StatusCode
+from podcast_kg_otel_util.content import truncate
 from podcast_kg_otel_util.errors import ERROR_TYPE, error_type, record_error
 from pydantic import ValidationError
 
@@ -44,36 +45,46 @@ def classify(exc: BaseException) -> Outcome:
     return Outcome.ERROR
 
 
-def apply(span: Span, exc: BaseException, capture_content: bool = True) -> Outcome:
+def apply(
+    span: Span,
+    exc: BaseException,
+    capture_content: bool = True,
+    content_max_length: int | None = None,
+) -> Outcome:
     """Mark `span` for `exc`: ERROR only for real failures.
 
-    Without content capture, an exception whose message quotes content is recorded
-    without its message.
+    An exception whose message quotes content is recorded without its message when
+    content capture is off, and with it cut to `content_max_length` when it is on.
     """
     outcome = classify(exc)
     if outcome is Outcome.CANCELLED:
         span.set_attribute(attr.RUN_CANCELLED, True)
     elif outcome is Outcome.CONTROL_FLOW:
         span.add_event(attr.EVENT_INTERRUPT, {attr.EXCEPTION_TYPE: error_type(exc)})
-    elif capture_content or not isinstance(exc, _QUOTES_CONTENT):
+    elif not isinstance(exc, _QUOTES_CONTENT):
         record_error(span, exc)
+    elif not capture_content:
+        _record_with_message(span, exc, _WITHHELD)
+    elif content_max_length is not None:
+        _record_with_message(span, exc, truncate(str(exc), content_max_length))
     else:
-        _record_withheld(span, exc)
+        record_error(span, exc)
     return outcome
 
 
-def _record_withheld(span: Span, exc: BaseException) -> None:
-    """`record_error` without the message (in the event, its stack trace and the status)."""
+def _record_with_message(span: Span, exc: BaseException, message: str) -> None:
+    """`record_error` with `message` in place of the exception's own (in the event, its
+    stack trace and the status)."""
     if not span.is_recording():
         return
     frames = "".join(traceback.format_tb(exc.__traceback__))
     span.record_exception(
         exc,
         {
-            attr.EXCEPTION_MESSAGE: _WITHHELD,
+            attr.EXCEPTION_MESSAGE: message,
             attr.EXCEPTION_STACKTRACE: f"Traceback (most recent call last):\n{frames}"
-            f"{error_type(exc)}: {_WITHHELD}\n",
+            f"{error_type(exc)}: {message}\n",
         },
     )
-    span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {_WITHHELD}"))
+    span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {message}"))
     span.set_attribute(ERROR_TYPE, error_type(exc))
