@@ -46,6 +46,23 @@ def test_handler_bug_keeps_the_users_exception(spans, monkeypatch):
         chain.invoke({"topic": "x"})
 
 
+def test_bad_instrument_arguments_warn_and_never_raise_or_drop_spans(instrument, caplog):
+    caplog.set_level(logging.WARNING)
+    spans = instrument(
+        capture_content="false", max_open_runs=0, run_timeout="soon", content_max_length=-1
+    )
+
+    (PROMPT | chat()).invoke({"topic": "secret"})
+
+    assert spans.names() == ["chat fake-model-1", "invoke_workflow RunnableSequence"]
+    for span in spans.all:
+        assert "langchain.run.orphaned" not in span.attributes
+        assert "gen_ai.input.messages" not in span.attributes
+    warned = " ".join(r.getMessage() for r in caplog.records)
+    for name in ("max_open_runs", "run_timeout", "content_max_length"):
+        assert name in warned
+
+
 def test_suppressed_runs_get_no_span(spans):
     with suppress_instrumentation():
         (PROMPT | chat()).invoke({"topic": "x"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,48 +29,71 @@ class Settings:
     content_max_length: int = 4096
 
 
-def capture_content_from_env() -> bool:
-    """Whether prompts and completions may be recorded (off unless opted in)."""
-    raw = os.environ.get(CAPTURE_CONTENT_ENV, "").strip()
-    if not raw:
-        return False
-    lowered = raw.lower()
+def _content_setting(name: str, raw: str) -> bool:
+    lowered = raw.strip().lower()
     if lowered in _CONTENT_ON:
         return True
-    if lowered not in _CONTENT_OFF:
-        report_bad_value(CAPTURE_CONTENT_ENV, raw, False, "expected true, false or a GenAI mode")
+    if lowered and lowered not in _CONTENT_OFF:
+        report_bad_value(name, raw, False, "expected true, false or a GenAI mode")
     return False
+
+
+def capture_content_from_env() -> bool:
+    """Whether prompts and completions may be recorded (off unless opted in)."""
+    return _content_setting(CAPTURE_CONTENT_ENV, os.environ.get(CAPTURE_CONTENT_ENV, ""))
+
+
+def _capture_kwarg(value: Any) -> bool:
+    return value if isinstance(value, bool) else _content_setting("capture_content", str(value))
+
+
+def _checked(
+    kwargs: dict[str, Any], key: str, read: Callable[..., Any], fallback: Any, **bounds: Any
+) -> Any:
+    """The keyword argument `key` checked like its environment variable: a bad value (the
+    string "false", a zero cap, text for a number) warns and keeps `fallback`, never raises."""
+    value = kwargs.get(key)
+    if value is None:
+        return fallback
+    if isinstance(value, bool) and read is not env_bool:
+        report_bad_value(key, str(value), fallback, "expected a number")
+        return fallback
+    return read(key, fallback, environ={**os.environ, key: str(value)}, **bounds)
 
 
 def load(kwargs: dict[str, Any]) -> Settings:
     """Settings for one `instrument()` call."""
     defaults = Settings()
-
-    def pick(key: str, from_env: Any) -> Any:
-        value = kwargs.get(key)
-        return from_env if value is None else value
-
+    capture = kwargs.get("capture_content")
     return Settings(
-        capture_content=bool(pick("capture_content", capture_content_from_env())),
-        show_all_runs=bool(
-            pick("show_all_runs", env_bool(SHOW_ALL_RUNS_ENV, defaults.show_all_runs))
+        capture_content=(
+            capture_content_from_env() if capture is None else _capture_kwarg(capture)
         ),
-        max_open_runs=int(
-            pick(
-                "max_open_runs",
-                env_int(MAX_OPEN_RUNS_ENV, defaults.max_open_runs, minimum=1),
-            )
+        show_all_runs=_checked(
+            kwargs,
+            "show_all_runs",
+            env_bool,
+            env_bool(SHOW_ALL_RUNS_ENV, defaults.show_all_runs),
         ),
-        run_timeout_s=float(
-            pick(
-                "run_timeout",
-                env_float(RUN_TIMEOUT_ENV, defaults.run_timeout_s, minimum=0.001),
-            )
+        max_open_runs=_checked(
+            kwargs,
+            "max_open_runs",
+            env_int,
+            env_int(MAX_OPEN_RUNS_ENV, defaults.max_open_runs, minimum=1),
+            minimum=1,
         ),
-        content_max_length=int(
-            pick(
-                "content_max_length",
-                env_int(CONTENT_MAX_LENGTH_ENV, defaults.content_max_length, minimum=0),
-            )
+        run_timeout_s=_checked(
+            kwargs,
+            "run_timeout",
+            env_float,
+            env_float(RUN_TIMEOUT_ENV, defaults.run_timeout_s, minimum=0.001),
+            minimum=0.001,
+        ),
+        content_max_length=_checked(
+            kwargs,
+            "content_max_length",
+            env_int,
+            env_int(CONTENT_MAX_LENGTH_ENV, defaults.content_max_length, minimum=0),
+            minimum=0,
         ),
     )
