@@ -65,6 +65,7 @@ from podcast_kg_otel.parsing import parse_key_values, redact_key_values, valid_e
 from podcast_kg_otel.runtime import RuntimeSettings
 
 _logger = logging.getLogger("podcast_kg_otel.config")
+_MIN_TIMEOUT = 0.001  # seconds
 
 
 def _raw(env: Mapping[str, str], name: str) -> str | None:
@@ -112,9 +113,12 @@ def settings_from_env(env: Mapping[str, str]) -> dict[str, Any]:
     values.update(_sampler_settings(env))
     values.update(_batch_settings(env))
     values["headers"] = _headers(env)
-    timeout_default = envtools.env_float(OTEL_EXPORTER_OTLP_TIMEOUT, 10.0, minimum=0, environ=env)
+    # A zero timeout fails every export (the HTTP exporter rejects it outright).
+    timeout_default = envtools.env_float(
+        OTEL_EXPORTER_OTLP_TIMEOUT, 10.0, minimum=_MIN_TIMEOUT, environ=env
+    )
     values["timeout"] = envtools.env_float(
-        OTEL_EXPORTER_OTLP_TRACES_TIMEOUT, timeout_default, minimum=0, environ=env
+        OTEL_EXPORTER_OTLP_TRACES_TIMEOUT, timeout_default, minimum=_MIN_TIMEOUT, environ=env
     )
     compression = envtools.env_choice(OTEL_EXPORTER_OTLP_COMPRESSION, "none", COMPRESSIONS, env)
     values["compression"] = envtools.env_choice(

@@ -125,6 +125,13 @@ BAD_VALUES = [
         lambda c: c.schedule_delay_millis == 5000.0,
     ),
     (
+        {"OTEL_EXPORTER_OTLP_TIMEOUT": "0"},  # every export would fail at once
+        "OTEL_EXPORTER_OTLP_TIMEOUT",
+        "'0'",
+        "10.0",
+        lambda c: c.timeout == 10.0,
+    ),
+    (
         {"OTEL_BSP_SCHEDULE_DELAY": "soon"},
         "OTEL_BSP_SCHEDULE_DELAY",
         "'soon'",
