@@ -8,12 +8,13 @@ from langchain_core.documents import Document
 from langchain_core.language_models import FakeListChatModel, FakeListLLM
 from langchain_core.messages import AIMessage, ToolCall
 from langchain_core.output_parsers import StrOutputParser
+from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import RunnableLambda
 from langchain_core.tools import tool
 from opentelemetry.trace import SpanKind
 
-from instrumentors.langchain.tests.fakes import ListRetriever, chat
+from instrumentors.langchain.tests.fakes import USAGE, ListRetriever, ModelChat, answer, chat
 
 PROMPT = ChatPromptTemplate.from_messages([("human", "Tell me about {topic}")])
 
@@ -185,3 +186,19 @@ def test_message_ids_from_provider_become_response_id(spans):
     model.invoke("hi")
 
     assert spans.one("chat fake-model-1").attributes["gen_ai.response.id"] == "chatcmpl-123"
+
+
+def test_usage_shared_by_several_choices_is_counted_once(spans):
+    class TwoChoicesChat(ModelChat):
+        """Answers with n=2 choices; like langchain-openai, every choice's message carries
+        the usage of the whole request."""
+
+        def _generate(self, *args, **kwargs) -> ChatResult:
+            return ChatResult(generations=[ChatGeneration(message=answer(t)) for t in "ab"])
+
+    TwoChoicesChat(messages=iter(())).invoke("hi")
+
+    llm = spans.one("chat fake-model-1")
+    assert llm.attributes["gen_ai.usage.input_tokens"] == USAGE["input_tokens"]
+    assert llm.attributes["gen_ai.usage.output_tokens"] == USAGE["output_tokens"]
+    assert llm.attributes["gen_ai.response.finish_reasons"] == ("stop", "stop")

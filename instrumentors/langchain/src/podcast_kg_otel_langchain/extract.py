@@ -151,7 +151,7 @@ def _usage_from_message(usage: Mapping[str, Any], totals: dict[str, int]) -> Non
     for key, value in pairs:
         count = _int(value)
         if count is not None:
-            totals[key] = totals.get(key, 0) + count
+            totals[key] = count
 
 
 def _usage_from_llm_output(llm_output: Mapping[str, Any], totals: dict[str, int]) -> None:
@@ -191,7 +191,9 @@ def response(result: Any) -> dict[str, Any]:
             if isinstance(message_id, str) and not message_id.startswith(("lc_run-", "run-")):
                 out[attr.RESPONSE_ID] = message_id
             usage = getattr(message, "usage_metadata", None)
-            if isinstance(usage, Mapping):
+            # Several choices of one request (n > 1) each carry the whole request's
+            # usage (langchain-openai does this): count it once, not once per choice.
+            if isinstance(usage, Mapping) and not totals:
                 _usage_from_message(usage, totals)
     llm_output = getattr(result, "llm_output", None)
     if isinstance(llm_output, Mapping):
