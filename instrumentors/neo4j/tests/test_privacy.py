@@ -88,3 +88,19 @@ def test_driver_error_quoting_a_parameter_value_stays_out(driver, spans):
         assert span.attributes["error.type"] == "OverflowError"
         assert [e.name for e in span.events] == ["exception"]
         assert str(too_big) not in span.to_json()
+
+
+def test_notification_quoting_the_pattern_keeps_no_literal(driver, spans, label):
+    """The server quotes the pattern in single quotes around the query's own quoted
+    literals ('(a:L {r: 'x'}), (b:L)'): the nesting must not let the literal through."""
+    query = (
+        f"MATCH (a:{label} {{r: 'plainsecret'}}), (b:{label} {{q: \"othersecret\"}}) RETURN a, b"
+    )
+    driver.execute_query(query)
+    [span] = spans.neo4j()
+    [cartesian] = [
+        e for e in span.events if e.attributes.get("neo4j.gql.status", "").startswith("03N90")
+    ]
+    assert "cartesian product" in cartesian.attributes["neo4j.notification.description"]
+    assert "plainsecret" not in span.to_json()
+    assert "othersecret" not in span.to_json()

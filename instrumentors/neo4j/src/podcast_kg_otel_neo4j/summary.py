@@ -7,6 +7,7 @@ ResultSummary, so the user's own summary object is untouched. Records are never 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,6 +18,7 @@ from podcast_kg_otel_neo4j import attributes as attr
 from podcast_kg_otel_neo4j.cypher import analyse
 
 DESCRIPTION_MAX_LENGTH = 512
+_QUOTED = re.compile(r"['\"].*['\"]", re.DOTALL)  # greedy: first quote mark to last
 # GQLSTATUS classes that mean success or "no data": not worth an event.
 _QUIET_GQL_CLASSES = ("00", "02")
 
@@ -115,9 +117,14 @@ def _put(event: dict[str, Any], name: str, value: Any) -> None:
 
 
 def _described(event: dict[str, Any], value: Any) -> None:
-    """Descriptions quote parts of the query, literals included: sanitize them too."""
+    """Descriptions quote parts of the query, literals included: sanitize them too.
+
+    The server puts single quotes around a pattern that holds the query's own quoted
+    literals ('(a:L {r: 'x'})'), which a tokenizer reads inside out; so everything from
+    the first quote mark to the last becomes ? before the rest is sanitized."""
     if isinstance(value, str) and value:
-        _put(event, attr.NOTIFICATION_DESCRIPTION, analyse(value).sanitized)
+        quoted = _QUOTED.sub("?", value)
+        _put(event, attr.NOTIFICATION_DESCRIPTION, analyse(quoted).sanitized)
 
 
 def _status_event(span: Span, status: Mapping[str, Any], gql_status: str) -> None:
