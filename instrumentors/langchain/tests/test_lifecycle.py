@@ -333,3 +333,40 @@ def test_runs_open_at_exit_are_ended_as_orphans(tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["exiting", "chat True"]
+
+
+def test_runs_open_at_exit_are_exported_when_the_provider_comes_after_instrument(tmp_path):
+    script = tmp_path / "provider_after_instrument.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            from podcast_kg_otel_langchain import LangChainInstrumentor
+            LangChainInstrumentor().instrument()  # before the app sets its provider
+
+            from opentelemetry import trace
+            from opentelemetry.sdk.trace import TracerProvider
+            from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+
+            class Print(SpanExporter):
+                def export(self, spans):
+                    for span in spans:
+                        print(span.name, dict(span.attributes).get("langchain.run.orphaned"))
+                    return 0
+
+            provider = TracerProvider()
+            provider.add_span_processor(BatchSpanProcessor(Print()))
+            trace.set_tracer_provider(provider)
+            from langchain_core.language_models import FakeListChatModel
+            STREAM = FakeListChatModel(responses=["never finished"]).stream("hi")
+            next(STREAM)
+            print("exiting")
+            """
+        )
+    )
+
+    result = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["exiting", "chat True"]

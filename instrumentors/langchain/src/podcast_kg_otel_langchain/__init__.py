@@ -86,9 +86,6 @@ class LangChainInstrumentor(BaseInstrumentor):
             wrap_function_wrapper(_MODULE, target, AddHandler(handler))
         self._embeddings = EmbeddingsPatcher(tracer)
         self._embeddings.patch(Embeddings)
-        # Runs still open when the interpreter exits (a stream nobody closed) are ended
-        # as orphans, before the SDK's own exit hook (registered earlier) flushes them.
-        atexit.register(handler.end_all)
 
     def _uninstrument(self, **kwargs: Any) -> None:
         import langchain_core.callbacks.manager as manager

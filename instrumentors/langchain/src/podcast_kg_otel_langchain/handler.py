@@ -9,6 +9,7 @@ Every callback fails open: an error in here is logged once and never reaches the
 
 from __future__ import annotations
 
+import atexit
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -69,6 +70,7 @@ class OtelCallbackHandler(BaseCallbackHandler):
         self._capture = settings.capture_content
         self._limit = settings.content_max_length
         self._show_all = settings.show_all_runs
+        self._exit_hook = False
         self._runs = RunRegistry(settings.max_open_runs, settings.run_timeout_s, self._evict)
 
     def __copy__(self) -> OtelCallbackHandler:
@@ -96,6 +98,8 @@ class OtelCallbackHandler(BaseCallbackHandler):
         parent_ctx = scope.ambient() if parent is None else parent.child_ctx
         attrs[attr.RUN_ID] = str(run_id)
         span = self._tracer.start_span(span_name, parent_ctx, kind, attrs)
+        if not self._exit_hook and span.is_recording():
+            self._register_exit_hook()
         entry = RunEntry(run_id, name, span, parent, parent_ctx, parent_ctx, None)
         entry.child_ctx, step_ctx = scope.contexts(span, parent_ctx, entry)
         entry.token = scope.attach(step_ctx)
@@ -123,6 +127,18 @@ class OtelCallbackHandler(BaseCallbackHandler):
 
     def _evict(self, entry: RunEntry) -> None:
         self._orphan(entry, own_only=True)
+
+    def _register_exit_hook(self) -> None:
+        """End the runs still open at interpreter exit (a stream nobody closed) as orphans.
+
+        atexit runs last-registered first, and the SDK registers its flush when its
+        provider is built. Registering at the first recording span, not in
+        `instrument()`, puts this hook after that one even when the provider was built
+        after `instrument()`, so the orphans are ended before the flush, not lost.
+        """
+        self._exit_hook = True
+        atexit.unregister(self.end_all)
+        atexit.register(self.end_all)
 
     def _orphan(self, entry: RunEntry, own_only: bool = False) -> None:
         span = entry.span
