@@ -26,6 +26,7 @@ import contextlib
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -286,10 +287,15 @@ class CountingBatchSpanProcessor(BatchSpanProcessor):
 
 
 class OpenSpanTracker(SpanProcessor):
-    """Knows the spans that are still open, so they can be ended at exit."""
+    """Knows the spans that are still open, so they can be ended at exit.
+
+    Spans are held weakly: one the application abandoned (nothing references it any more)
+    is forgotten when it is collected, as without us, instead of being kept for the life
+    of the process.
+    """
 
     def __init__(self) -> None:
-        self._open: dict[tuple[int, int], Span] = {}
+        self._open: dict[tuple[int, int], weakref.ref[Span]] = {}
 
     @staticmethod
     def _key(span: ReadableSpan) -> tuple[int, int]:
@@ -297,7 +303,9 @@ class OpenSpanTracker(SpanProcessor):
         return (context.trace_id, context.span_id)
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
-        self._open[self._key(span)] = span
+        key = self._key(span)
+        opened = self._open
+        self._open[key] = weakref.ref(span, lambda _ref: opened.pop(key, None))
 
     def on_end(self, span: ReadableSpan) -> None:
         # The SDK passes a new ReadableSpan to on_end, hence the key by span context.
@@ -305,7 +313,8 @@ class OpenSpanTracker(SpanProcessor):
 
     def open_spans(self) -> list[Span]:
         # dict.copy() runs without releasing the GIL: safe while other threads add spans.
-        return list(self._open.copy().values())
+        spans = (reference() for reference in self._open.copy().values())
+        return [span for span in spans if span is not None]
 
     def end_open_spans(self) -> int:
         """End every open span, newest first, marked as ended at exit."""

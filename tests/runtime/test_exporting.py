@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -133,7 +134,7 @@ def test_exit_gives_up_on_a_hanging_collector_within_the_budget(caplog) -> None:
     tracer = provider.get_tracer("t")
     for index in range(5):
         tracer.start_span(f"s{index}").end()
-    tracer.start_span("open")
+    open_span = tracer.start_span("open")  # referenced, as an open span is
     handler = ExitHandler(0.3, tracker, [processor])
     handler.add_provider(provider)
 
@@ -144,6 +145,7 @@ def test_exit_gives_up_on_a_hanging_collector_within_the_budget(caplog) -> None:
     assert elapsed < 2.0  # a hang would take the exporter's 30 s
     (warning,) = _our_warnings(caplog)
     assert "http://hanging:4318/v1/traces" in warning and "dropped 6 span(s) at exit" in warning
+    assert not open_span.is_recording()
     handler.run()  # runs once
     assert len(_our_warnings(caplog)) == 1
 
@@ -159,13 +161,13 @@ def test_exit_with_a_working_collector_exports_everything(caplog) -> None:
     tracer = provider.get_tracer("t")
     for index in range(300):
         tracer.start_span(f"s{index}").end()
-    tracer.start_span("open")
+    open_span = tracer.start_span("open")  # referenced, as an open span is
     handler = ExitHandler(5.0, tracker, [processor])
     handler.add_provider(provider)
 
     handler.run()
 
-    assert len(memory.get_finished_spans()) == 301
+    assert len(memory.get_finished_spans()) == 301 and not open_span.is_recording()
     assert processor.unexported() == 0 and not handler.timed_out
     assert _our_warnings(caplog) == []
 
@@ -189,3 +191,19 @@ def test_exit_waits_past_the_budget_while_the_exporter_is_still_starting() -> No
     handler.run()
 
     assert len(memory.get_finished_spans()) == 10 and not handler.timed_out
+
+
+def test_abandoned_spans_are_not_kept_alive(provider) -> None:
+    """A span that nothing references any more (leaked by the app) is not held forever:
+    in a long-running process that would grow without bound."""
+    tracker = OpenSpanTracker()
+    provider.add_span_processor(tracker)
+    tracer = provider.get_tracer("t")
+    kept = tracer.start_span("kept-open")
+    for index in range(100):
+        tracer.start_span(f"leaked{index}")
+    gc.collect()
+    assert [span.name for span in tracker.open_spans()] == ["kept-open"]
+    assert len(tracker._open) == 1
+    kept.end()
+    assert tracker.open_spans() == [] and not tracker._open
