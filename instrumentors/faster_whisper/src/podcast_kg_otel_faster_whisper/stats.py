@@ -77,14 +77,6 @@ class SegmentStats:
         if self._capture_limit is not None:
             self._capture(getattr(segment, "text", None), self._capture_limit)
 
-    def _suspicious(self, ratio: float | None, logprob: float | None) -> bool:
-        """Over the compression-ratio or under the log-prob threshold, yet kept."""
-        too_repetitive = ratio is not None and self._cr_threshold is not None
-        too_unlikely = logprob is not None and self._lp_threshold is not None
-        return (too_repetitive and ratio > self._cr_threshold) or (
-            too_unlikely and logprob < self._lp_threshold
-        )
-
     def _capture(self, text: object, limit: int) -> None:
         if not isinstance(text, str):
             return
