@@ -7,6 +7,7 @@ import logging
 from typing import TypedDict
 
 from langchain_core.language_models import FakeListChatModel
+from langchain_core.runnables import RunnableLambda
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command, interrupt
@@ -80,4 +81,27 @@ async def test_interrupt_in_async_stream_is_control_flow(spans):
     review = spans.one("review")
     assert [e.name for e in review.events] == ["langgraph.interrupt"]
     assert spans.parent_of(review) is spans.one(GRAPH)
+    assert [e.name for e in spans.one(GRAPH).events] == ["langgraph.interrupt"]
+
+
+def test_interrupt_raised_deep_in_a_node_marks_the_graph_once(spans):
+    def ask(state: State) -> bool:
+        return interrupt({"question": "publish?"})
+
+    asker = RunnableLambda(ask)
+
+    def review(state: State) -> dict:
+        return {"approved": asker.invoke(state)}
+
+    graph = StateGraph(State)
+    graph.add_node("review", review)
+    graph.add_edge(START, "review")
+    graph.add_edge("review", END)
+    app = graph.compile(checkpointer=InMemorySaver())
+
+    paused = app.invoke({"text": "x", "approved": False}, {"configurable": {"thread_id": "e9"}})
+
+    assert "__interrupt__" in paused
+    assert [e.name for e in spans.one("ask").events] == ["langgraph.interrupt"]
+    assert [e.name for e in spans.one("review").events] == ["langgraph.interrupt"]
     assert [e.name for e in spans.one(GRAPH).events] == ["langgraph.interrupt"]

@@ -487,9 +487,11 @@ def _end_chain(span: Span, entry: RunEntry) -> None:
 
 
 def _mark_root_paused(entry: RunEntry, error: BaseException) -> None:
-    """A node's interrupt pauses the whole graph: say so on the root span too."""
+    """A node's interrupt pauses the whole graph: say so on the root span too, once,
+    although the interrupt passes through every run between the node and the root."""
     root = entry
     while root.parent is not None:
         root = root.parent
-    if root is not entry and root.span is not None:
+    if root is not entry and root.span is not None and root.interrupt is not error:
+        root.interrupt = error
         root.span.add_event(attr.EVENT_INTERRUPT, {attr.EXCEPTION_TYPE: error_type(error)})

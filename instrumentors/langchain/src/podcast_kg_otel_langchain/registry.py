@@ -25,6 +25,7 @@ class RunEntry:
         "child_ctx",
         "closed",
         "first_chunk_seen",
+        "interrupt",
         "is_agent",
         "name",
         "open_children",
@@ -57,6 +58,7 @@ class RunEntry:
         self.closed = False
         self.first_chunk_seen = False
         self.is_agent = False
+        self.interrupt: BaseException | None = None
         self.started = time.monotonic()
 
 
