@@ -156,7 +156,9 @@ def _build_exporter(config: TracingConfig, name: str) -> SpanExporter:
         compression = {"none": Compression.NoCompression, "gzip": Compression.Gzip}
         return OTLPSpanExporter(
             endpoint=config.endpoint,
-            headers=dict(config.headers),
+            # gRPC rejects metadata keys with capitals (every export would fail); upstream
+            # lowercases header names when it parses the variable itself.
+            headers={key.lower(): value for key, value in config.headers.items()},
             timeout=config.timeout,
             compression=compression.get(config.compression, Compression.Deflate),
         )

@@ -326,6 +326,21 @@ def test_legacy_grpc_port_sends_over_grpc(
     assert_pipeline_trace(jaeger, service_name)
 
 
+def test_grpc_with_mixed_case_header_names_still_exports(
+    run_instrumented, jaeger: JaegerClient, service_name: str
+) -> None:
+    # gRPC metadata keys must be lowercase; upstream lowercases header names, so must we.
+    env = {
+        "OTEL_SERVICE_NAME": service_name,
+        "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+        "OTEL_EXPORTER_OTLP_HEADERS": "X-Tenant=podcast-kg",
+    }
+    result = run_instrumented(PIPELINE, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "could not export" not in result.stderr, result.stderr
+    assert_pipeline_trace(jaeger, service_name)
+
+
 def test_legacy_console_export_without_jaeger(run_instrumented, service_name: str) -> None:
     env = {
         "TRACING_SERVICE_NAME": service_name,
