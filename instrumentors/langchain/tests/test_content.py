@@ -42,8 +42,9 @@ def run_everything() -> None:
     ListRetriever(documents=[Document("secret doc", id="doc-1")]).invoke("secret query")
 
 
-def test_no_content_by_default(spans, monkeypatch):
+def test_no_content_by_default(instrument, monkeypatch):
     monkeypatch.delenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", raising=False)
+    spans = instrument()  # after the variable is gone: the setting is read here
 
     run_everything()
 
@@ -90,8 +91,9 @@ def recorded_text(span) -> str:
     return f"{span.status.description} {events}"
 
 
-def test_errors_quoting_content_are_recorded_without_it(spans, monkeypatch):
+def test_errors_quoting_content_are_recorded_without_it(instrument, monkeypatch):
     monkeypatch.delenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", raising=False)
+    spans = instrument()  # after the variable is gone: the setting is read here
 
     fail_with_content()
 
