@@ -20,6 +20,7 @@ from podcast_kg_otel_util.failopen import log_once
 from podcast_kg_otel.config_env import settings_from_env
 from podcast_kg_otel.defaults import (
     DEFAULT_ENVIRONMENT,
+    DEFAULT_PORTS,
     DEFAULT_PROPAGATORS,
     DEFAULT_SAMPLER,
     DEFAULT_SERVICE_NAME,
@@ -80,9 +81,16 @@ class TracingConfig:
     runtime: RuntimeSettings = field(default_factory=RuntimeSettings)
 
     def __post_init__(self) -> None:
+        raw_port = self.jaeger_port
+        bad_port = raw_port is not None and _port(raw_port) is None
+        self._set("jaeger_port", None if raw_port is None else _port(raw_port))
         port = None if self.jaeger_port in RETIRED_JAEGER_PORTS else self.jaeger_port
         protocol = self.protocol or legacy_protocol(port)
         self._set("protocol", protocol)
+        if bad_port:
+            used_port = DEFAULT_PORTS.get(protocol, 4318)
+            envtools.report_bad_value("jaeger_port", str(raw_port), used_port, "expected 1..65535")
+        self._check_batch_numbers()
         if self.endpoint is None:
             self._set("endpoint", legacy_endpoint(self.jaeger_host, port, protocol))
             if self.jaeger_port in RETIRED_JAEGER_PORTS:
@@ -108,6 +116,15 @@ class TracingConfig:
                 f"larger than the queue size {self.max_queue_size}",
             )
             self._set("max_batch_size", self.max_queue_size)
+
+    def _check_batch_numbers(self) -> None:
+        """Explicit batch settings the SDK's batch processor would raise on (it would take
+        ``init_tracing`` down with it) give one warning and the default instead."""
+        for name, default in _BATCH_DEFAULTS.items():
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not 1 <= value < float("inf"):
+                envtools.report_bad_value(name, str(value), default, "expected a value >= 1")
+                self._set(name, default)
 
     def _set(self, name: str, value: object) -> None:
         object.__setattr__(self, name, value)
@@ -146,6 +163,19 @@ def _warn_retired_port(port: int, endpoint: str | None) -> None:
     )
 
 
+def _port(value: object) -> int | None:
+    """`value` as a TCP port (``"4318"`` from ``os.getenv`` too), None when it is not one."""
+    try:
+        port = int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
+    return port if 0 < port < 65536 else None
+
+
+_BATCH_DEFAULTS = {
+    name: TracingConfig.__dataclass_fields__[name].default
+    for name in ("max_queue_size", "max_batch_size", "schedule_delay_millis")
+}
 _current: TracingConfig | None = None
 
 

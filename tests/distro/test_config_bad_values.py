@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from podcast_kg_otel_util.env import ConfigurationError
 
 from podcast_kg_otel.config import TracingConfig
+from podcast_kg_otel.configurator import build_span_processor
 
 BAD_VALUES = [
     # (environment, variable, bad value as shown, value used as shown, check on the config)
@@ -323,3 +325,37 @@ def test_header_secrets_never_reach_the_warning(our_warnings: Callable[[], list[
 def test_strict_mode_raises_instead_of_warning() -> None:
     with pytest.raises(ConfigurationError, match="TRACING_SAMPLING_RATE='abc'"):
         TracingConfig.from_env({"PODCAST_KG_OTEL_STRICT": "true", "TRACING_SAMPLING_RATE": "abc"})
+
+
+@pytest.mark.parametrize(
+    ("explicit", "shown", "check"),
+    [
+        ({"max_batch_size": 0}, "max_batch_size='0'", lambda c: c.max_batch_size == 512),
+        ({"max_queue_size": -1}, "max_queue_size='-1'", lambda c: c.max_queue_size == 2048),
+        (
+            {"schedule_delay_millis": 0},
+            "schedule_delay_millis='0'",
+            lambda c: c.schedule_delay_millis == 5000.0,
+        ),
+        (
+            {"jaeger_port": -1},
+            "jaeger_port='-1'",
+            lambda c: c.endpoint == "http://127.0.0.1:4318/v1/traces",
+        ),
+    ],
+)
+def test_bad_explicit_argument_warns_and_the_provider_still_builds(
+    explicit: dict, shown: str, check: Callable[[TracingConfig], bool], our_warnings
+) -> None:
+    """``init_tracing(max_batch_size=0)`` must not raise the SDK's ValueError into the app."""
+    config = TracingConfig.from_env({}, **explicit)
+    assert check(config), config
+    (message,) = our_warnings()
+    assert message.startswith(f"{shown} is invalid"), message
+    build_span_processor(config, InMemorySpanExporter()).shutdown()
+
+
+def test_explicit_port_from_getenv_is_a_port(our_warnings) -> None:
+    config = TracingConfig(jaeger_port="4317")  # type: ignore[arg-type]
+    assert config.protocol == "grpc" and config.endpoint == "http://127.0.0.1:4317"
+    assert our_warnings() == []
