@@ -4,6 +4,7 @@ human-in-the-loop interrupt recorded as control flow, not as an error."""
 from __future__ import annotations
 
 import logging
+import time
 from typing import TypedDict
 
 from langchain_core.language_models import FakeListChatModel
@@ -105,3 +106,29 @@ def test_interrupt_raised_deep_in_a_node_marks_the_graph_once(spans):
     assert [e.name for e in spans.one("ask").events] == ["langgraph.interrupt"]
     assert [e.name for e in spans.one("review").events] == ["langgraph.interrupt"]
     assert [e.name for e in spans.one(GRAPH).events] == ["langgraph.interrupt"]
+
+
+def test_interrupt_after_the_graph_was_evicted_logs_nothing(instrument, caplog):
+    caplog.set_level(logging.WARNING)
+    spans = instrument(run_timeout=0.05)
+
+    def ask(state: State) -> bool:
+        return interrupt({"question": "publish?"})
+
+    asker = RunnableLambda(ask)
+
+    def review(state: State) -> dict:
+        time.sleep(0.1)  # the graph's run times out; starting `ask` evicts it
+        return {"approved": asker.invoke(state)}
+
+    graph = StateGraph(State)
+    graph.add_node("review", review)
+    graph.add_edge(START, "review")
+    graph.add_edge("review", END)
+    app = graph.compile(checkpointer=InMemorySaver())
+
+    app.invoke({"text": "x", "approved": False}, {"configurable": {"thread_id": "e10"}})
+
+    assert spans.one(GRAPH).attributes["langchain.run.orphaned"] is True
+    assert [e.name for e in spans.one("ask").events] == ["langgraph.interrupt"]
+    assert not [r for r in caplog.records if "ended span" in r.getMessage()]

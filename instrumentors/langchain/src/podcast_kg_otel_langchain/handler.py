@@ -492,6 +492,9 @@ def _mark_root_paused(entry: RunEntry, error: BaseException) -> None:
     root = entry
     while root.parent is not None:
         root = root.parent
-    if root is not entry and root.span is not None and root.interrupt is not error:
-        root.interrupt = error
-        root.span.add_event(attr.EVENT_INTERRUPT, {attr.EXCEPTION_TYPE: error_type(error)})
+    # A root already ended (evicted as an orphan) takes no event: the SDK would only
+    # log a warning.
+    if root is entry or root.span is None or root.closed or root.interrupt is error:
+        return
+    root.interrupt = error
+    root.span.add_event(attr.EVENT_INTERRUPT, {attr.EXCEPTION_TYPE: error_type(error)})
