@@ -338,6 +338,15 @@ class OpenSpanTracker(SpanProcessor):
         return True
 
 
+def _other_threads_running() -> bool:
+    """Non-daemon threads still running: they may end spans after the main thread ends."""
+    current = threading.current_thread()
+    return any(
+        thread is not current and not thread.daemon and thread.is_alive()
+        for thread in threading.enumerate()
+    )
+
+
 class ExitHandler:
     """Bounded, quiet shutdown of the telemetry providers at interpreter exit."""
 
@@ -369,7 +378,9 @@ class ExitHandler:
             threading._register_atexit(self._build_exporters)  # type: ignore[attr-defined]
 
     def _build_exporters(self) -> None:
-        pending = self.tracker is not None and bool(self.tracker.open_spans())
+        pending = (
+            self.tracker is not None and bool(self.tracker.open_spans())
+        ) or _other_threads_running()
         for processor in self.processors:
             if processor.queued or pending:
                 processor.quiet_exporter.build_now()

@@ -116,3 +116,39 @@ def test_reachable_collector_gets_every_span_and_the_open_one_marked(
     assert root.name == "batch.root" and len(root.children) == 600
     assert root.attributes["podcast_kg_otel.span.ended_at_exit"] is True
     assert not any("podcast_kg_otel.span.ended_at_exit" in c.attributes for c in root.children)
+
+
+LATE_THREAD = """
+import threading
+import time
+from opentelemetry import trace
+
+
+def work():
+    time.sleep(0.3)  # the main thread has returned by now
+    with trace.get_tracer("exit-test").start_as_current_span("late.worker"):
+        pass
+
+
+threading.Thread(target=work).start()
+"""
+
+
+@pytest.mark.parametrize("protocol", ["http/protobuf", "grpc"])
+def test_spans_of_a_thread_outliving_the_main_thread_arrive(
+    protocol: str, run_instrumented, stack: Stack, jaeger: JaegerClient, service_name: str
+) -> None:
+    # The first span ends after interpreter shutdown began, when the grpc exporter can no
+    # longer be built (its thread pool refuses new work).
+    endpoint = stack.otlp_http_endpoint if protocol == "http/protobuf" else stack.otlp_grpc_endpoint
+    env = runtime_env(
+        stack,
+        service_name,
+        OTEL_EXPORTER_OTLP_PROTOCOL=protocol,
+        OTEL_EXPORTER_OTLP_ENDPOINT=endpoint,
+    )
+    result = run_instrumented(LATE_THREAD, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "could not export" not in result.stderr, result.stderr
+    trace = jaeger.wait_for_trace(service_name, min_spans=1, timeout=30)
+    assert trace.root.name == "late.worker"
