@@ -18,7 +18,8 @@ import os
 
 _NAME = "podcast_kg_otel"
 _AUTO_DIR = os.path.join("opentelemetry", "instrumentation", "auto_instrumentation")
-_BUILTIN_PROPAGATORS = {"tracecontext", "baggage", "none"}
+# Upstream matches entry-point names case-sensitively; only "none" is case-insensitive.
+_BUILTIN_PROPAGATORS = {"tracecontext", "baggage"}
 _SPAN_LIMITS = (
     "OTEL_ATTRIBUTE_COUNT_LIMIT",
     "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT",
@@ -44,7 +45,7 @@ def _sanitize_propagators() -> None:
     if not raw:
         return
     names = [name.strip() for name in raw.split(",") if name.strip()]
-    if all(name.lower() in _BUILTIN_PROPAGATORS for name in names):
+    if all(name in _BUILTIN_PROPAGATORS or name.lower() == "none" for name in names):
         return
     from podcast_kg_otel_util.env import report_bad_value, strict_mode
 

@@ -215,6 +215,10 @@ def test_start_up_hook_selects_our_distro_only_under_auto_instrumentation(
         ("bogus", "tracecontext,baggage", True),
         ("tracecontext, baggage", "tracecontext, baggage", False),
         ("none", "none", False),
+        ("None", "None", False),
+        # Upstream looks entry points up case-sensitively and raises on these.
+        ("TraceContext,baggage", "baggage", True),
+        ("TRACECONTEXT", "tracecontext,baggage", True),
     ],
 )
 def test_start_up_hook_repairs_unknown_propagators(
