@@ -12,6 +12,7 @@ from langchain_core.runnables import RunnableLambda
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command, interrupt
+from opentelemetry import trace
 from opentelemetry.trace import StatusCode
 
 GRAPH = "invoke_workflow LangGraph"
@@ -132,3 +133,8 @@ def test_interrupt_after_the_graph_was_evicted_logs_nothing(instrument, caplog):
     assert spans.one(GRAPH).attributes["langchain.run.orphaned"] is True
     assert [e.name for e in spans.one("ask").events] == ["langgraph.interrupt"]
     assert not [r for r in caplog.records if "ended span" in r.getMessage()]
+    # The evicted node ran in this thread's context and its attach outlived the graph:
+    # later work must not land under the graph's ended span.
+    assert not trace.get_current_span().get_span_context().is_valid
+    FakeListChatModel(responses=["later"]).invoke("later")
+    assert spans.one("chat").parent is None

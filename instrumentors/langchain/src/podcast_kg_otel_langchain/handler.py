@@ -116,6 +116,7 @@ class OtelCallbackHandler(BaseCallbackHandler):
             return
         span = entry.span
         if span is None:
+            entry.closed = True
             return
         try:
             if finish is not None and span.is_recording():
@@ -141,10 +142,10 @@ class OtelCallbackHandler(BaseCallbackHandler):
         atexit.register(self.end_all)
 
     def _orphan(self, entry: RunEntry, own_only: bool = False) -> None:
+        entry.closed = True
         span = entry.span
         if span is None:
             return
-        entry.closed = True
         span.set_attribute(attr.RUN_ORPHANED, True)
         scope.release(entry, own_only=own_only)
         # The token links to the context before the attach: an abandoned run whose

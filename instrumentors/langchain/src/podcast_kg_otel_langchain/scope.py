@@ -46,7 +46,7 @@ class StepSpan(Span):
     def _target(self) -> Span:
         entry = self._entry
         if entry.closed:
-            return trace.get_current_span(entry.parent_ctx)
+            return trace.get_current_span(above(entry))
         return entry.span
 
     def get_span_context(self) -> SpanContext:
@@ -96,6 +96,16 @@ class StepSpan(Span):
 
     def __repr__(self) -> str:
         return f"StepSpan({self._target()!r})"
+
+
+def above(entry: Any) -> Context:
+    """Where work outside the run belongs: under its nearest ancestor still open, else in
+    the context its tree started in. Never under an ended span: an evicted run's parent
+    may have ended before it, and its attach may outlive them both."""
+    parent = entry.parent
+    while parent is not None and (parent.closed or parent.span is None):
+        entry, parent = parent, parent.parent
+    return entry.parent_ctx if parent is None else parent.child_ctx
 
 
 def contexts(span: Span, parent_ctx: Context, entry: Any) -> tuple[Context, Context]:
@@ -154,5 +164,5 @@ def ambient() -> Context:
                 ctx = otel_context.get_current()
                 continue
         live = False
-        ctx = entry.parent_ctx
+        ctx = above(entry)
     return ctx
