@@ -290,12 +290,16 @@ class OpenSpanTracker(SpanProcessor):
     """Knows the spans that are still open, so they can be ended at exit.
 
     Spans are held weakly: one the application abandoned (nothing references it any more)
-    is forgotten when it is collected, as without us, instead of being kept for the life
-    of the process.
+    is collected as without us, and its entry is pruned once the table has doubled, instead
+    of the span being kept for the life of the process. (No weakref callbacks: they would
+    mutate the table from the garbage collector, in the middle of a copy.)
     """
+
+    _PRUNE_MIN = 1024
 
     def __init__(self) -> None:
         self._open: dict[tuple[int, int], weakref.ref[Span]] = {}
+        self._prune_at = self._PRUNE_MIN
 
     @staticmethod
     def _key(span: ReadableSpan) -> tuple[int, int]:
@@ -303,9 +307,15 @@ class OpenSpanTracker(SpanProcessor):
         return (context.trace_id, context.span_id)
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
-        key = self._key(span)
-        opened = self._open
-        self._open[key] = weakref.ref(span, lambda _ref: opened.pop(key, None))
+        self._open[self._key(span)] = weakref.ref(span)
+        if len(self._open) > self._prune_at:
+            self._prune()
+
+    def _prune(self) -> None:
+        for key, reference in self._open.copy().items():
+            if reference() is None:
+                self._open.pop(key, None)
+        self._prune_at = max(self._PRUNE_MIN, 2 * len(self._open))
 
     def on_end(self, span: ReadableSpan) -> None:
         # The SDK passes a new ReadableSpan to on_end, hence the key by span context.

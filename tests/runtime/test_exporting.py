@@ -200,10 +200,10 @@ def test_abandoned_spans_are_not_kept_alive(provider) -> None:
     provider.add_span_processor(tracker)
     tracer = provider.get_tracer("t")
     kept = tracer.start_span("kept-open")
-    for index in range(100):
+    for index in range(5000):
         tracer.start_span(f"leaked{index}")
     gc.collect()
     assert [span.name for span in tracker.open_spans()] == ["kept-open"]
-    assert len(tracker._open) == 1
+    assert len(tracker._open) <= 2 * OpenSpanTracker._PRUNE_MIN  # not 5001
     kept.end()
-    assert tracker.open_spans() == [] and not tracker._open
+    assert tracker.open_spans() == []
