@@ -30,7 +30,10 @@ def build_resource(config: TracingConfig) -> Resource:
             OsResourceDetector(),
             _HostResourceDetector(),
             ServiceInstanceIdResourceDetector(),
-        ]
+        ],
+        # Not the default Resource.create(): it parses OTEL_RESOURCE_ATTRIBUTES again
+        # (`config` already did, with one warning for a bad value) and warns again.
+        initial_resource=Resource.get_empty(),
     )
     identity = Resource(
         {

@@ -127,6 +127,20 @@ def test_resource_has_service_process_host_and_distro_attributes() -> None:
     assert "process.command_args" not in attributes
 
 
+def test_bad_resource_attributes_give_our_one_warning_only(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Upstream's Resource.create() would parse the variable again and warn twice more.
+    monkeypatch.setenv("OTEL_RESOURCE_ATTRIBUTES", "team=kg,broken,=x")
+    config = TracingConfig.from_env()
+    attributes = build_resource(config).attributes
+    assert attributes["team"] == "kg" and "broken" not in attributes
+    warnings = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert [r.name for r in warnings] == ["podcast_kg_otel.config"], [
+        r.getMessage() for r in warnings
+    ]
+
+
 def test_distro_selects_our_configurator_and_maps_legacy_flags(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
