@@ -206,3 +206,20 @@ def response(result: Any) -> dict[str, Any]:
         out[attr.RESPONSE_FINISH_REASONS] = finish_reasons
     out.update(totals)
     return out
+
+
+def serialized_name(serialized: Any, default: str) -> str:
+    """A run's name from LangChain's `serialized` (which may be None or partial)."""
+    if isinstance(serialized, Mapping):
+        name = serialized.get("name")
+        if isinstance(name, str) and name:
+            return name
+        ids = serialized.get("id")
+        if isinstance(ids, list) and ids and isinstance(ids[-1], str):
+            return ids[-1]
+    return default
+
+
+def is_agent(name: str, metadata: Mapping[str, Any]) -> bool:
+    """Whether a chain run is an agent (by its name, or LangGraph's `agent_name`)."""
+    return "agent" in name.lower() or isinstance(metadata.get("agent_name"), str)

@@ -41,21 +41,6 @@ def _fail(where: str) -> None:
     )
 
 
-def _serialized_name(serialized: Any, default: str) -> str:
-    if isinstance(serialized, Mapping):
-        name = serialized.get("name")
-        if isinstance(name, str) and name:
-            return name
-        ids = serialized.get("id")
-        if isinstance(ids, list) and ids and isinstance(ids[-1], str):
-            return ids[-1]
-    return default
-
-
-def _is_agent(name: str, metadata: Mapping[str, Any]) -> bool:
-    return "agent" in name.lower() or isinstance(metadata.get("agent_name"), str)
-
-
 class OtelCallbackHandler(BaseCallbackHandler):
     """Spans for chains, chat models, text LLMs, tools, retrievers and agents."""
 
@@ -188,10 +173,10 @@ class OtelCallbackHandler(BaseCallbackHandler):
         try:
             if not self._starting():
                 return
-            name = kwargs.get("name") or _serialized_name(serialized, "chain")
+            name = kwargs.get("name") or extract.serialized_name(serialized, "chain")
             metadata = metadata or _EMPTY
             parent = self._lookup(parent_run_id)
-            agent = _is_agent(name, metadata)
+            agent = extract.is_agent(name, metadata)
             if (
                 parent is not None
                 and not agent
@@ -280,7 +265,7 @@ class OtelCallbackHandler(BaseCallbackHandler):
         extract.request(metadata, params, attrs)
         model = attrs.get(attr.REQUEST_MODEL)
         span_name = f"{operation} {model}" if model else operation
-        name = kwargs.get("name") or _serialized_name(serialized, operation)
+        name = kwargs.get("name") or extract.serialized_name(serialized, operation)
         parent = self._lookup(parent_run_id)
         return self._open(run_id, parent, name, span_name, SpanKind.CLIENT, attrs)
 
@@ -382,7 +367,7 @@ class OtelCallbackHandler(BaseCallbackHandler):
         try:
             if not self._starting():
                 return
-            name = kwargs.get("name") or _serialized_name(serialized, "tool")
+            name = kwargs.get("name") or extract.serialized_name(serialized, "tool")
             attrs: dict[str, Any] = {
                 attr.OPERATION_NAME: attr.OP_EXECUTE_TOOL,
                 attr.TOOL_NAME: name,
@@ -441,7 +426,7 @@ class OtelCallbackHandler(BaseCallbackHandler):
             if not self._starting():
                 return
             metadata = metadata or _EMPTY
-            name = kwargs.get("name") or _serialized_name(serialized, "retriever")
+            name = kwargs.get("name") or extract.serialized_name(serialized, "retriever")
             attrs: dict[str, Any] = {
                 attr.OPERATION_NAME: attr.OP_RETRIEVAL,
             }
