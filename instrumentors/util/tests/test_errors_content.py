@@ -36,3 +36,13 @@ def test_truncate() -> None:
     assert len(cut) == 20 and cut.endswith("…[truncated]")
     assert truncate("abc", 0) == ""
     assert truncate("abcdef", 3) == "abc"
+
+
+def test_capture_enabled_reads_booleans_and_genai_modes(caplog) -> None:
+    from podcast_kg_otel_util.content import capture_enabled
+
+    assert capture_enabled(True) is True and capture_enabled(False) is False
+    assert [capture_enabled(v) for v in ("SPAN_ONLY", "span_and_event", "true", "on")] == [True] * 4
+    assert [capture_enabled(v) for v in ("", "false", "no_content", "event_only")] == [False] * 4
+    assert capture_enabled("maybe", "capture_content") is False
+    assert any("capture_content='maybe' is invalid" in r.getMessage() for r in caplog.records)

@@ -7,17 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from podcast_kg_otel_util.content import capture_content_from_env, capture_enabled
 from podcast_kg_otel_util.env import env_bool, env_float, env_int, report_bad_value
 
-CAPTURE_CONTENT_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
 SHOW_ALL_RUNS_ENV = "PODCAST_KG_OTEL_LANGCHAIN_SHOW_ALL_RUNS"
 MAX_OPEN_RUNS_ENV = "PODCAST_KG_OTEL_LANGCHAIN_MAX_OPEN_RUNS"
 RUN_TIMEOUT_ENV = "PODCAST_KG_OTEL_LANGCHAIN_RUN_TIMEOUT"
 CONTENT_MAX_LENGTH_ENV = "PODCAST_KG_OTEL_LANGCHAIN_CONTENT_MAX_LENGTH"
-
-# util-genai's enum and the older true/false spelling are both accepted.
-_CONTENT_ON = {"true", "1", "yes", "on", "span_only", "span_and_event"}
-_CONTENT_OFF = {"false", "0", "no", "off", "no_content", "event_only"}
 
 
 @dataclass(frozen=True)
@@ -27,24 +23,6 @@ class Settings:
     max_open_runs: int = 10_000
     run_timeout_s: float = 3600.0
     content_max_length: int = 4096
-
-
-def _content_setting(name: str, raw: str) -> bool:
-    lowered = raw.strip().lower()
-    if lowered in _CONTENT_ON:
-        return True
-    if lowered and lowered not in _CONTENT_OFF:
-        report_bad_value(name, raw, False, "expected true, false or a GenAI mode")
-    return False
-
-
-def capture_content_from_env() -> bool:
-    """Whether prompts and completions may be recorded (off unless opted in)."""
-    return _content_setting(CAPTURE_CONTENT_ENV, os.environ.get(CAPTURE_CONTENT_ENV, ""))
-
-
-def _capture_kwarg(value: Any) -> bool:
-    return value if isinstance(value, bool) else _content_setting("capture_content", str(value))
 
 
 def _checked(
@@ -67,7 +45,9 @@ def load(kwargs: dict[str, Any]) -> Settings:
     capture = kwargs.get("capture_content")
     return Settings(
         capture_content=(
-            capture_content_from_env() if capture is None else _capture_kwarg(capture)
+            capture_content_from_env()
+            if capture is None
+            else capture_enabled(capture, "capture_content")
         ),
         show_all_runs=_checked(
             kwargs,
