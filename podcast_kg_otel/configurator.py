@@ -29,6 +29,7 @@ from podcast_kg_otel.defaults import (
     DEFAULT_SAMPLER,
     GRPC_PROTOCOL,
     HTTP_PROTOCOL,
+    OFF_SAMPLERS,
     OTLP_EXPORTER,
     RATIO_SAMPLERS,
 )
@@ -167,17 +168,26 @@ def _build_exporter(config: TracingConfig, name: str) -> SpanExporter:
 
 def build_span_processor(config: TracingConfig, exporter: SpanExporter) -> SpanProcessor:
     """Batch export by default; synchronous export when ``TRACING_BATCH_PROCESSOR=false``."""
-    head_ratio = config.sampler_arg if config.sampler in RATIO_SAMPLERS else None
     return runtime.export_processor(
         config.runtime,
         exporter,
-        head_ratio if isinstance(head_ratio, float) else None,
+        head_keep_ratio(config),
         batch=config.batch_processor,
         max_queue_size=config.max_queue_size,
         schedule_delay_millis=config.schedule_delay_millis,
         max_export_batch_size=config.max_batch_size,
         export_timeout_millis=config.export_timeout_millis,
     )
+
+
+def head_keep_ratio(config: TracingConfig) -> float | None:
+    """The share of traces the configured head sampler keeps, which tail sampling (when
+    on) takes over for error-free traces; None when the sampler has no fixed share."""
+    if config.sampler in RATIO_SAMPLERS and isinstance(config.sampler_arg, float):
+        return config.sampler_arg
+    if config.sampler in OFF_SAMPLERS:
+        return 0.0
+    return None
 
 
 def init_other_signals(config: TracingConfig, resource: Resource) -> None:

@@ -100,7 +100,7 @@ def export_processor(
     when that is on.
 
     The tail ratio is ``PODCAST_KG_OTEL_TAIL_SAMPLING_RATIO``, else the configured ratio
-    sampler's rate (``head_ratio``), else 1.0.
+    sampler's share (``head_ratio``: its rate, 0 for the always-off samplers), else 1.0.
     """
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 

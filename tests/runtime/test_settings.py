@@ -79,3 +79,16 @@ def test_tail_sampling_takes_the_head_ratio_and_records_everything() -> None:
     plain = build_span_processor(TracingConfig(), QuietSpanExporter(InMemorySpanExporter(), "m"))
     assert isinstance(plain, CountingBatchSpanProcessor)
     plain.shutdown()
+
+
+def test_tail_sampling_under_an_always_off_head_sampler_keeps_only_error_traces() -> None:
+    for name in ("always_off", "parentbased_always_off"):
+        config = TracingConfig(sampler=name, runtime=RuntimeSettings(tail_sampling=True))
+        processor = build_span_processor(config, QuietSpanExporter(InMemorySpanExporter(), "m"))
+        assert isinstance(processor, TailSamplingProcessor)
+        assert processor.ratio == 0.0, name
+        processor.shutdown()
+    always_on = TracingConfig(sampler="always_on", runtime=RuntimeSettings(tail_sampling=True))
+    processor = build_span_processor(always_on, QuietSpanExporter(InMemorySpanExporter(), "m"))
+    assert processor.ratio == 1.0
+    processor.shutdown()
