@@ -189,6 +189,15 @@ PODCAST_KG_OTEL_FORK_HANDLERS = "PODCAST_KG_OTEL_FORK_HANDLERS"
 ``os._exit`` in a child flush its spans first (bounded by the exit timeout). Default: ``true``.
 """
 
+PODCAST_KG_OTEL_FLUSH_ON_SIGTERM = "PODCAST_KG_OTEL_FLUSH_ON_SIGTERM"
+"""
+.. envvar:: PODCAST_KG_OTEL_FLUSH_ON_SIGTERM
+
+``true`` makes SIGTERM (how Kubernetes, systemd and containers stop a process) run the bounded
+exit before the process dies by the signal, when the app has not set its own SIGTERM handler.
+Default: ``true``.
+"""
+
 OTEL_PYTHON_LOG_AUTO_INSTRUMENTATION = "OTEL_PYTHON_LOG_AUTO_INSTRUMENTATION"
 """
 .. envvar:: OTEL_PYTHON_LOG_AUTO_INSTRUMENTATION

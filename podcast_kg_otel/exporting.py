@@ -373,6 +373,11 @@ class ExitHandler:
         self.timed_out = False
         self._ran = False
 
+    @property
+    def started(self) -> bool:
+        """Whether the exit has begun (it runs once)."""
+        return self._ran
+
     def add_provider(self, provider: Any) -> None:
         """Take over ``provider``'s own atexit shutdown, which has no bound."""
         atexit.unregister(provider.shutdown)

@@ -42,6 +42,7 @@ class RuntimeSettings:
     tail_trace_timeout: float = 300.0
     traced_functions: str = ""
     fork_handlers: bool = True
+    sigterm_flush: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> RuntimeSettings:
@@ -75,6 +76,7 @@ class RuntimeSettings:
             / 1000,
             traced_functions=env.get(names.PODCAST_KG_OTEL_TRACED_FUNCTIONS, ""),
             fork_handlers=envtools.env_bool(names.PODCAST_KG_OTEL_FORK_HANDLERS, True, env),
+            sigterm_flush=envtools.env_bool(names.PODCAST_KG_OTEL_FLUSH_ON_SIGTERM, True, env),
         )
 
 
@@ -138,7 +140,8 @@ def _processors(provider: Any) -> Iterator[Any]:
 
 
 def install(provider: Any, settings: RuntimeSettings, other_signals: bool = False) -> None:
-    """Open-span tracking, the bounded exit, fork handlers and traced functions.
+    """Open-span tracking, the bounded exit (also on SIGTERM), fork handlers and traced
+    functions.
 
     With ``other_signals`` the global meter and logger providers get the same bounded exit.
     """
@@ -153,7 +156,12 @@ def install(provider: Any, settings: RuntimeSettings, other_signals: bool = Fals
 
 
 def _install(provider: Any, settings: RuntimeSettings, other_signals: bool) -> None:
-    from podcast_kg_otel.exporting import CountingBatchSpanProcessor, ExitHandler, OpenSpanTracker
+    from podcast_kg_otel.exporting import (
+        EXIT_EXTENSION,
+        CountingBatchSpanProcessor,
+        ExitHandler,
+        OpenSpanTracker,
+    )
     from podcast_kg_otel.fork import install_fork_handlers
     from podcast_kg_otel.sampling import TailSamplingProcessor
 
@@ -171,6 +179,10 @@ def _install(provider: Any, settings: RuntimeSettings, other_signals: bool) -> N
             if hasattr(other, "shutdown"):
                 exit_handler.add_provider(other)
     exit_handler.install()
+    if settings.sigterm_flush:
+        from podcast_kg_otel.termination import install_sigterm_flush
+
+        install_sigterm_flush(exit_handler, settings.exit_timeout + EXIT_EXTENSION)
     if settings.fork_handlers:
         resettables = [tracker, exit_handler, *batch]
         resettables += [p for p in processors if isinstance(p, TailSamplingProcessor)]

@@ -16,7 +16,7 @@ from podcast_kg_otel.sampling import TailSamplingProcessor
 def test_defaults() -> None:
     settings = RuntimeSettings.from_env({})
     assert settings == RuntimeSettings()
-    assert settings.lazy_instrumentation and settings.fork_handlers
+    assert settings.lazy_instrumentation and settings.fork_handlers and settings.sigterm_flush
     assert settings.exit_timeout == 0.5 and not settings.tail_sampling
 
 
@@ -32,9 +32,11 @@ def test_values_from_the_environment() -> None:
             "PODCAST_KG_OTEL_TAIL_SAMPLING_TIMEOUT_MS": "60000",
             "PODCAST_KG_OTEL_TRACED_FUNCTIONS": "a:b",
             "PODCAST_KG_OTEL_FORK_HANDLERS": "no",
+            "PODCAST_KG_OTEL_FLUSH_ON_SIGTERM": "false",
         }
     )
     assert not settings.lazy_instrumentation and not settings.fork_handlers
+    assert not settings.sigterm_flush
     assert settings.exit_timeout == 0.25
     assert settings.tail_sampling and settings.tail_ratio == 0.25  # the ratio turns it on
     assert settings.tail_slow_threshold == 1.5
