@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import importlib
 import logging
 import threading
 import time
@@ -82,6 +83,8 @@ class QuietSpanExporter(SpanExporter):
     """Wraps an exporter (or a factory for one): never raises, never floods the log.
 
     ``endpoint`` is only used in the warning, to say where the collector was expected.
+    ``exit_imports`` are modules the factory imports that cannot be imported once
+    interpreter shutdown has begun (see ``import_for_exit``).
     """
 
     def __init__(
@@ -91,6 +94,7 @@ class QuietSpanExporter(SpanExporter):
         *,
         warn_interval: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
+        exit_imports: Sequence[str] = (),
     ) -> None:
         if isinstance(exporter, SpanExporter):
             self._factory: Callable[[], SpanExporter] | None = None
@@ -99,6 +103,7 @@ class QuietSpanExporter(SpanExporter):
             self._factory = exporter
             self._exporter = None
         self.endpoint = endpoint
+        self._exit_imports = tuple(exit_imports)
         self._warn_interval = warn_interval
         self._clock = clock
         self._create_lock = threading.Lock()
@@ -142,6 +147,14 @@ class QuietSpanExporter(SpanExporter):
         for ``export`` to report."""
         with contextlib.suppress(Exception):
             self._inner()
+
+    def import_for_exit(self) -> None:
+        """While the exporter is not built, import what building it at exit would need
+        and could no longer import then (cheap, unlike building it)."""
+        if self._exporter is None:
+            for name in self._exit_imports:
+                with contextlib.suppress(Exception):
+                    importlib.import_module(name)
 
     def prepare(self) -> None:
         """Start building the real exporter off the calling thread (once)."""
@@ -399,6 +412,8 @@ class ExitHandler:
         for processor in self.processors:
             if processor.queued or pending:
                 processor.quiet_exporter.build_now()
+            else:  # an atexit handler may still end this process's first span
+                processor.quiet_exporter.import_for_exit()
 
     def _shutdown_all(self) -> None:
         for provider in self.providers:

@@ -9,7 +9,7 @@ is on), and ``install`` once the provider is global.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -84,11 +84,17 @@ def quiet_exporter(
     settings: RuntimeSettings,
     factory: SpanExporter | Callable[[], SpanExporter],
     endpoint: str,
+    exit_imports: Sequence[str] = (),
 ) -> QuietSpanExporter:
     """The exporter built on first use, failing quietly (see ``exporting``)."""
     from podcast_kg_otel.exporting import QuietSpanExporter
 
-    return QuietSpanExporter(factory, endpoint, warn_interval=settings.export_warning_interval)
+    return QuietSpanExporter(
+        factory,
+        endpoint,
+        warn_interval=settings.export_warning_interval,
+        exit_imports=exit_imports,
+    )
 
 
 def export_processor(

@@ -152,3 +152,36 @@ def test_spans_of_a_thread_outliving_the_main_thread_arrive(
     assert "could not export" not in result.stderr, result.stderr
     trace = jaeger.wait_for_trace(service_name, min_spans=1, timeout=30)
     assert trace.root.name == "late.worker"
+
+
+FIRST_SPAN_AT_EXIT = """
+import atexit
+from opentelemetry import trace
+
+
+def report():  # runs after the program's last line, like a job's final summary
+    trace.get_tracer("exit-test").start_span("atexit.summary").end()
+
+
+atexit.register(report)
+"""
+
+
+@pytest.mark.parametrize("protocol", ["http/protobuf", "grpc"])
+def test_the_first_span_of_a_process_ended_in_an_atexit_handler_arrives(
+    protocol: str, run_instrumented, stack: Stack, jaeger: JaegerClient, service_name: str
+) -> None:
+    # No exporter was built before interpreter shutdown; the grpc one used to fail then
+    # ("cannot schedule new futures after interpreter shutdown").
+    endpoint = stack.otlp_http_endpoint if protocol == "http/protobuf" else stack.otlp_grpc_endpoint
+    env = runtime_env(
+        stack,
+        service_name,
+        OTEL_EXPORTER_OTLP_PROTOCOL=protocol,
+        OTEL_EXPORTER_OTLP_ENDPOINT=endpoint,
+    )
+    result = run_instrumented(FIRST_SPAN_AT_EXIT, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "could not export" not in result.stderr, result.stderr
+    trace = jaeger.wait_for_trace(service_name, min_spans=1, timeout=30)
+    assert trace.root.name == "atexit.summary"
