@@ -96,6 +96,20 @@ def test_bad_env_value_warns_once_and_keeps_telemetry(
     assert "gen_ai.output.messages" not in span.attributes
 
 
+def test_bad_argument_warns_once_and_keeps_the_environment_value(
+    instrumented, scripted_dir, monkeypatch, caplog
+):
+    monkeypatch.setenv(CAPTURE_ENV, "true")
+    monkeypatch.setenv(MAX_ENV, "20")
+    with caplog.at_level(logging.WARNING):
+        spans = instrumented(transcript_max_chars=0)
+    list(load(scripted_dir).transcribe(synth_audio(65.0, "noise"), language="en")[0])
+
+    messages = [r.getMessage() for r in caplog.records]
+    assert [m for m in messages if "transcript_max_chars='0'" in m and "20" in m]
+    assert transcript(spans.one(TRANSCRIBE)) == "hello wo…[truncated]"  # the variable's 20
+
+
 def test_suppressed_calls_are_untouched(spans, model):
     with suppress_instrumentation():
         segments, _ = model.transcribe(synth_audio(2.0), language="en")

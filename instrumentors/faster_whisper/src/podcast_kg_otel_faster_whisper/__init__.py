@@ -83,9 +83,7 @@ class FasterWhisperInstrumentor(BaseInstrumentor):
 
     def _instrument(self, **kwargs: Any) -> None:
         tracer = get_tracer(__name__, __version__, kwargs.get("tracer_provider"))
-        settings = load_settings(
-            kwargs.get("capture_transcript"), kwargs.get("transcript_max_chars")
-        )
+        settings = load_settings(kwargs)
 
         def wrappers(module: ModuleType) -> dict[str, Callable]:
             model = module.WhisperModel

@@ -5,10 +5,12 @@ Transcripts are private by default: captured only when the user opts in, and cap
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from podcast_kg_otel_util.content import capture_content_from_env, capture_enabled
-from podcast_kg_otel_util.env import env_int, report_bad_value
+from podcast_kg_otel_util.content import capture_option
+from podcast_kg_otel_util.options import option_int
 
 MAX_CHARS_ENV = "PODCAST_KG_OTEL_WHISPER_TRANSCRIPT_MAX_CHARS"
 DEFAULT_MAX_CHARS = 4096
@@ -20,23 +22,9 @@ class Settings:
     transcript_max_chars: int = DEFAULT_MAX_CHARS
 
 
-def load_settings(
-    capture_transcript: bool | None = None,
-    transcript_max_chars: int | None = None,
-) -> Settings:
+def load_settings(kwargs: Mapping[str, Any]) -> Settings:
     """Resolve the settings; a bad value warns once and falls back, never raises."""
-    if capture_transcript is None:
-        capture_transcript = capture_content_from_env()
-    else:
-        capture_transcript = capture_enabled(capture_transcript, "capture_transcript")
-    if transcript_max_chars is None:
-        transcript_max_chars = env_int(MAX_CHARS_ENV, DEFAULT_MAX_CHARS, minimum=1)
-    elif not isinstance(transcript_max_chars, int) or transcript_max_chars < 1:
-        report_bad_value(
-            "transcript_max_chars",
-            repr(transcript_max_chars),
-            DEFAULT_MAX_CHARS,
-            "expected int >= 1",
-        )
-        transcript_max_chars = DEFAULT_MAX_CHARS
-    return Settings(bool(capture_transcript), transcript_max_chars)
+    return Settings(
+        capture_option(kwargs.get("capture_transcript"), "capture_transcript"),
+        option_int(kwargs, "transcript_max_chars", MAX_CHARS_ENV, DEFAULT_MAX_CHARS, minimum=1),
+    )

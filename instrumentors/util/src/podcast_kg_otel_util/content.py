@@ -35,6 +35,11 @@ def capture_content_from_env() -> bool:
     return capture_enabled(os.environ.get(CAPTURE_CONTENT_ENV, ""))
 
 
+def capture_option(value: object, name: str) -> bool:
+    """An ``instrument()`` content-capture argument; ``None`` defers to the environment."""
+    return capture_content_from_env() if value is None else capture_enabled(value, name)
+
+
 def truncate(text: str, limit: int) -> str:
     """`text` cut to at most `limit` characters, marked when cut."""
     if len(text) <= limit:
