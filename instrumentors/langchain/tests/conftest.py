@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from podcast_kg_otel_langchain import LangChainInstrumentor
+
+
+class EndCounter(SpanProcessor):
+    """Counts how often each span is ended (an SDK span ended twice is only logged)."""
+
+    def __init__(self) -> None:
+        self.ends: Counter[int] = Counter()
+
+    def on_end(self, span: ReadableSpan) -> None:
+        self.ends[span.context.span_id] += 1
 
 
 class Spans:
@@ -18,6 +29,11 @@ class Spans:
     def __init__(self, exporter: InMemorySpanExporter, provider: TracerProvider) -> None:
         self.exporter = exporter
         self.provider = provider
+        self.end_counter = EndCounter()
+        provider.add_span_processor(self.end_counter)
+
+    def assert_each_ended_once(self) -> None:
+        assert self.end_counter.ends and set(self.end_counter.ends.values()) == {1}
 
     @property
     def all(self) -> list[ReadableSpan]:

@@ -102,6 +102,25 @@ class ListRetriever(BaseRetriever):
         return list(self.documents)
 
 
+class HttpStreamingChat(ModelChat):
+    """Makes a client span for every chunk it reads, as an instrumented HTTP client
+    reading a server-sent event stream would, in the model's own code between chunks."""
+
+    tracer: Any = None
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        for chunk in super()._stream(messages, stop, run_manager, **kwargs):
+            with self.tracer.start_as_current_span("read chunk"):
+                pass
+            yield chunk
+
+
 class HttpChat(ModelChat):
     """Makes a client span inside the provider call, as an HTTP instrumentation would."""
 

@@ -19,7 +19,7 @@ from opentelemetry.instrumentation.requests import RequestsInstrumentor
 from podcast_kg_otel_langchain import LangChainInstrumentor
 from podcast_kg_otel_neo4j import Neo4jInstrumentor
 
-from instrumentors.langchain.tests.fakes import UsageStreamingChat, chat
+from instrumentors.langchain.tests.fakes import HttpStreamingChat, UsageStreamingChat, chat
 
 PROMPT = ChatPromptTemplate.from_messages([("human", "Which services know {topic}?")])
 
@@ -163,3 +163,33 @@ async def test_neo4j_query_in_a_retriever_nests_under_it(
         db_spans = [s for s in trace.spans if s.attributes.get("db.system.name") == "neo4j"]
         assert db_spans
         assert all(s.parent is root for s in db_spans), trace.render()
+
+
+async def test_stream_consumer_spans_in_jaeger(traced, jaeger, service_name):
+    model = chat("a b c", cls=HttpStreamingChat)
+    model.tracer = traced.get_tracer("http-client")
+    chain = PROMPT | model | StrOutputParser()
+    tracer = traced.get_tracer("app")
+
+    with tracer.start_as_current_span("request"):
+        for _chunk in chain.stream({"topic": "sync"}):
+            with tracer.start_as_current_span("handle chunk"):
+                pass
+        async for _chunk in chain.astream({"topic": "async"}):
+            with tracer.start_as_current_span("handle chunk"):
+                pass
+    traced.force_flush()
+
+    chunks = 5  # "a", " ", "b", " ", "c"
+    trace = jaeger.wait_for_trace(service_name, min_spans=1 + 2 * (2 + 2 * chunks))
+    assert trace.root.name == "request", trace.render()
+    handles = trace.named("handle chunk")
+    assert len(handles) == 2 * chunks
+    assert all(h.parent is trace.root for h in handles), trace.render()
+    workflows = trace.named("invoke_workflow RunnableSequence")
+    assert len(workflows) == 2
+    for workflow in workflows:
+        assert workflow.parent is trace.root
+        (llm,) = workflow.children
+        assert llm.name == "chat fake-model-1"
+        assert [c.name for c in llm.children] == ["read chunk"] * chunks

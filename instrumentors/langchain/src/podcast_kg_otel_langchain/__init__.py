@@ -50,6 +50,7 @@ from collections.abc import Collection
 from typing import Any
 
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
+from opentelemetry.instrumentation.utils import unwrap
 from opentelemetry.trace import get_tracer
 from wrapt import wrap_function_wrapper
 
@@ -75,6 +76,7 @@ class LangChainInstrumentor(BaseInstrumentor):
         # Imported here: loading the entry point must not import LangChain.
         from langchain_core.embeddings import Embeddings
 
+        from . import streams
         from .embeddings import EmbeddingsPatcher
         from .handler import OtelCallbackHandler
         from .hook import TARGETS, AddHandler
@@ -84,14 +86,22 @@ class LangChainInstrumentor(BaseInstrumentor):
         self._handler = handler
         for target in TARGETS:
             wrap_function_wrapper(_MODULE, target, AddHandler(handler))
+        for module, target, is_async in streams.TARGETS:
+            wrapper = streams.own_context_async if is_async else streams.own_context
+            wrap_function_wrapper(module, target, wrapper)
         self._embeddings = EmbeddingsPatcher(tracer)
         self._embeddings.patch(Embeddings)
 
     def _uninstrument(self, **kwargs: Any) -> None:
         import langchain_core.callbacks.manager as manager
 
+        from . import streams
+
         for cls in (manager.CallbackManager, manager.AsyncCallbackManager):
             _unwrap_classmethod(cls, "configure")
+        for module, target, *_ in streams.TARGETS:
+            cls_name, method = target.split(".")
+            unwrap(f"{module}.{cls_name}", method)
         if self._embeddings is not None:
             self._embeddings.unpatch()
             self._embeddings = None
