@@ -9,13 +9,21 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from langchain_core.documents import Document
+from langchain_core.language_models import FakeListLLM
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import RunnableLambda
 from langchain_core.tools import tool
 from opentelemetry import trace
 
-from instrumentors.langchain.tests.fakes import HttpChat, UsageStreamingChat, chat
+from instrumentors.langchain.tests.fakes import (
+    FailingChat,
+    HttpChat,
+    ListRetriever,
+    UsageStreamingChat,
+    chat,
+)
 
 PROMPT = ChatPromptTemplate.from_messages([("human", "Tell me about {topic}")])
 WORKFLOW = "invoke_workflow RunnableSequence"
@@ -251,3 +259,42 @@ def test_current_span_inside_a_step_behaves_like_the_step_span(spans):
     assert seen["name"] == "invoke_workflow step"
     assert seen["context"] == span.context
     assert span.attributes["app.seen"] is True
+
+
+def test_callers_span_is_its_own_object_again_after_sync_calls(spans):
+    tracer = spans.provider.get_tracer("app")
+    chain = http_chain(spans)
+
+    with tracer.start_as_current_span("request") as request:
+        chain.invoke({"topic": "x"})
+        assert trace.get_current_span() is request
+        chain.batch([{"topic": "a"}, {"topic": "b"}])
+        assert trace.get_current_span() is request
+        assert list(chain.stream({"topic": "y"}))
+        assert trace.get_current_span() is request
+
+
+async def test_callers_span_is_its_own_object_again_after_async_calls(spans):
+    tracer = spans.provider.get_tracer("app")
+    chain = http_chain(spans)
+    retriever = ListRetriever(documents=[Document("d")])
+
+    with tracer.start_as_current_span("request") as request:
+        await chain.ainvoke({"topic": "x"})
+        assert trace.get_current_span() is request
+        await chat().ainvoke("a model as the root run")
+        assert trace.get_current_span() is request
+        await FakeListLLM(responses=["ok"]).ainvoke("a text LLM as the root run")
+        assert trace.get_current_span() is request
+        await retriever.ainvoke("a retriever as the root run")
+        assert trace.get_current_span() is request
+        await chain.abatch([{"topic": "a"}, {"topic": "b"}])
+        assert trace.get_current_span() is request
+        assert [chunk async for chunk in chain.astream({"topic": "y"})]
+        assert trace.get_current_span() is request
+        with pytest.raises(ConnectionError):
+            await (PROMPT | chat(cls=FailingChat)).ainvoke({"topic": "z"})
+        assert trace.get_current_span() is request
+
+    assert len(spans.named(WORKFLOW)) == 5
+    assert all(w.parent.span_id == request.context.span_id for w in spans.named(WORKFLOW))

@@ -76,7 +76,7 @@ class LangChainInstrumentor(BaseInstrumentor):
         # Imported here: loading the entry point must not import LangChain.
         from langchain_core.embeddings import Embeddings
 
-        from . import streams
+        from . import async_ends, streams
         from .embeddings import EmbeddingsPatcher
         from .handler import OtelCallbackHandler
         from .hook import TARGETS, AddHandler
@@ -89,17 +89,19 @@ class LangChainInstrumentor(BaseInstrumentor):
         for module, target, is_async in streams.TARGETS:
             wrapper = streams.own_context_async if is_async else streams.own_context
             wrap_function_wrapper(module, target, wrapper)
+        for module, target in async_ends.TARGETS:
+            wrap_function_wrapper(module, target, async_ends.detach_after)
         self._embeddings = EmbeddingsPatcher(tracer)
         self._embeddings.patch(Embeddings)
 
     def _uninstrument(self, **kwargs: Any) -> None:
         import langchain_core.callbacks.manager as manager
 
-        from . import streams
+        from . import async_ends, streams
 
         for cls in (manager.CallbackManager, manager.AsyncCallbackManager):
             _unwrap_classmethod(cls, "configure")
-        for module, target, *_ in streams.TARGETS:
+        for module, target, *_ in (*streams.TARGETS, *async_ends.TARGETS):
             cls_name, method = target.split(".")
             unwrap(f"{module}.{cls_name}", method)
         if self._embeddings is not None:

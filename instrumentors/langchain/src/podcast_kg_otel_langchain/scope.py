@@ -166,3 +166,20 @@ def ambient() -> Context:
         live = False
         ctx = above(entry)
     return ctx
+
+
+def settle(run_id: Any) -> None:
+    """Undo the attach of run `run_id`, and of runs already ended, while their stand-in
+    is on top of this context.
+
+    Called in the task that started the run once its end has been delivered from
+    another task: the run's own end could not detach from the copied context it ran in.
+    """
+    for _ in range(_MAX_HOPS):
+        entry = _ours(otel_context.get_current())
+        if entry is None or not (entry.closed or entry.run_id == run_id):
+            return
+        try:
+            _RUNTIME_CONTEXT.detach(entry.token)
+        except Exception:  # a token of another context: nothing to undo here
+            return
