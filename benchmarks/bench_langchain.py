@@ -9,6 +9,12 @@ then instruments it with its default settings and an SDK TracerProvider with a
 BatchSpanProcessor and a discarding exporter, and times it again; the added cost per
 invocation is the difference, measured inside the same process.
 
+Two more rows run in this repository's environment: `noop-handler`, a handler with
+every callback ours has, as no-ops, hooked like ours (LangChain's own callback cost, the
+floor of any callback-based tracer), and `ours-noop-sdk`, ours with a no-op
+TracerProvider (our handler's logic without the SDK's span cost; its spans do not
+record, so the response attributes are not read either).
+
     python benchmarks/bench_langchain.py [--calls 2000] [--rounds 7]
 """
 
@@ -34,7 +40,7 @@ VENV_ROOT = Path.home() / ".cache" / "podcast-kg-otel" / "bench-venvs"
 
 
 def _instrumentor(impl: str) -> object:
-    if impl == "ours":
+    if impl in ("ours", "ours-noop-sdk"):
         from podcast_kg_otel_langchain import LangChainInstrumentor
 
         return LangChainInstrumentor()
@@ -52,26 +58,37 @@ def _instrumentor(impl: str) -> object:
 
 
 class _NoopHandlerInstrumentor:
-    """The floor of any callback-based tracer: a handler that does nothing, added the
-    way ours is. What it costs is LangChain's own callback machinery."""
+    """The floor of any callback-based tracer: a handler that implements every callback
+    ours implements, as a no-op, with our handler's flags, added by our own hook.
+
+    Implementing them matters: `BaseCallbackHandler.on_chat_model_start` raises
+    NotImplementedError, and LangChain answers that by rendering the messages to text
+    (`get_buffer_string`) and calling `on_llm_start` instead, which a bare subclass would
+    charge to the floor."""
 
     def instrument(self, **kwargs: object) -> None:
-        import langchain_core.callbacks.manager as manager
         from langchain_core.callbacks import BaseCallbackHandler
+        from podcast_kg_otel_langchain.handler import OtelCallbackHandler
+        from podcast_kg_otel_langchain.hook import TARGETS, AddHandler
         from wrapt import wrap_function_wrapper
 
-        class Noop(BaseCallbackHandler):
-            run_inline = True
+        def noop(self: object, *args: object, **kwargs: object) -> None:
+            return None
 
-        handler = Noop()
-
-        def add(wrapped, instance, args, kwargs):
-            result = wrapped(*args, **kwargs)
-            result.add_handler(handler, True)
-            return result
-
-        for target in ("CallbackManager.configure", "AsyncCallbackManager.configure"):
-            wrap_function_wrapper(manager, target, add)
+        callbacks = {
+            name: noop
+            for name in vars(OtelCallbackHandler)
+            if name.startswith("on_") and callable(getattr(OtelCallbackHandler, name))
+        }
+        flags = {
+            name: getattr(OtelCallbackHandler, name)
+            for name in ("run_inline", "raise_error", "ignore_custom_event")
+        }
+        copies = {"__copy__": lambda self: self, "__deepcopy__": lambda self, memo: self}
+        noop_class = type("Noop", (BaseCallbackHandler,), {**callbacks, **flags, **copies})
+        hook = AddHandler(noop_class())
+        for target in TARGETS:
+            wrap_function_wrapper("langchain_core.callbacks.manager", target, hook)
 
     def uninstrument(self) -> None:
         import langchain_core.callbacks.manager as manager
@@ -107,8 +124,14 @@ def worker(impl: str, calls: int, rounds: int) -> dict[str, float]:
 
     prompt = ChatPromptTemplate.from_messages([("human", "Tell me about {topic}")])
     chain = prompt | FakeListChatModel(responses=["a fine answer"]) | StrOutputParser()
-    provider = TracerProvider()
-    provider.add_span_processor(BatchSpanProcessor(Discard()))
+    from opentelemetry.trace import NoOpTracerProvider
+
+    if impl == "ours-noop-sdk":
+        # Our handler's own logic: the same callbacks, but spans that cost nothing.
+        provider = NoOpTracerProvider()
+    else:
+        provider = TracerProvider()
+        provider.add_span_processor(BatchSpanProcessor(Discard()))
     instrumentor = _instrumentor(impl)
     # Not alternated: OpenLLMetry's uninstrument() leaves part of its cost behind, so
     # every implementation gets all uninstrumented rounds first, then is instrumented once.
@@ -117,7 +140,7 @@ def worker(impl: str, calls: int, rounds: int) -> dict[str, float]:
     instrumentor.instrument(tracer_provider=provider)  # type: ignore[attr-defined]
     _time_per_call(chain, calls // 4)
     instrumented = [_time_per_call(chain, calls) for _ in range(rounds)]
-    provider.shutdown()
+    getattr(provider, "shutdown", lambda: None)()
     return {
         "base_us": min(base),
         "instrumented_us": min(instrumented),
@@ -161,7 +184,11 @@ def main() -> None:
     if args.worker:
         print(json.dumps(worker(args.worker, args.calls, args.rounds)))
         return
-    pythons = {"noop-handler": sys.executable, "ours": sys.executable}
+    pythons = {
+        "noop-handler": sys.executable,
+        "ours-noop-sdk": sys.executable,
+        "ours": sys.executable,
+    }
     pythons.update({name: _competitor_python(name) for name in COMPETITORS})
     results = {
         impl: _run_worker(python, impl, args.calls, args.rounds) for impl, python in pythons.items()
@@ -181,6 +208,13 @@ def main() -> None:
     ours = results["ours"]["instrumented_us"] - results["ours"]["base_us"]
     best = min(r["instrumented_us"] - r["base_us"] for i, r in results.items() if i in COMPETITORS)
     print(f"ours / best competitor added cost: {ours / best:.2f}")
+    added = {i: r["instrumented_us"] - r["base_us"] for i, r in results.items()}
+    floor = added["noop-handler"]
+    print(
+        f"ours above the no-op handler floor: {added['ours'] - floor:.1f} us "
+        f"(our logic, no-op SDK: {added['ours-noop-sdk'] - floor:.1f} us; "
+        f"SDK spans: {added['ours'] - added['ours-noop-sdk']:.1f} us)"
+    )
 
 
 if __name__ == "__main__":
