@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from langchain_core.agents import AgentAction
 from langchain_core.callbacks import CallbackManager
 from langchain_core.documents import Document
@@ -13,6 +14,7 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import RunnableLambda
 from langchain_core.tools import tool
 from opentelemetry.trace import SpanKind
+from podcast_kg_otel_langchain import extract
 
 from instrumentors.langchain.tests.fakes import USAGE, ListRetriever, ModelChat, answer, chat
 
@@ -202,3 +204,59 @@ def test_usage_shared_by_several_choices_is_counted_once(spans):
     assert llm.attributes["gen_ai.usage.input_tokens"] == USAGE["input_tokens"]
     assert llm.attributes["gen_ai.usage.output_tokens"] == USAGE["output_tokens"]
     assert llm.attributes["gen_ai.response.finish_reasons"] == ("stop", "stop")
+
+
+@pytest.mark.parametrize(
+    ("metadata", "params", "expected"),
+    [
+        (
+            {"ls_provider": "openai", "ls_model_name": "gpt-x", "ls_temperature": 0.5},
+            {"temperature": 0.9, "top_p": 0.8, "top_k": 40, "seed": 7, "n": 2},
+            {
+                "gen_ai.provider.name": "openai",
+                "gen_ai.request.model": "gpt-x",
+                "gen_ai.request.temperature": 0.5,
+                "gen_ai.request.top_p": 0.8,
+                "gen_ai.request.top_k": 40,
+                "gen_ai.request.seed": 7,
+                "gen_ai.request.choice.count": 2,
+            },
+        ),
+        (
+            {},
+            {
+                "model": "m",
+                "temperature": 1,
+                "frequency_penalty": 0.1,
+                "presence_penalty": True,
+                "max_output_tokens": 100,
+                "n": 1,
+                "stop": "END",
+                "stream": True,
+            },
+            {
+                "gen_ai.request.model": "m",
+                "gen_ai.request.temperature": 1,
+                "gen_ai.request.frequency_penalty": 0.1,
+                "gen_ai.request.max_tokens": 100,
+                "gen_ai.request.stop_sequences": ["END"],
+                "gen_ai.request.stream": True,
+            },
+        ),
+        (
+            {"ls_max_tokens": 0, "ls_stop": ["a", "b"], "thread_id": 3},
+            {"model_id": "mid", "max_tokens": 0, "num_predict": 55, "top_k": "40"},
+            {
+                "gen_ai.request.model": "mid",
+                "gen_ai.request.max_tokens": 55,
+                "gen_ai.request.stop_sequences": ["a", "b"],
+                "gen_ai.conversation.id": "3",
+            },
+        ),
+        ({"ls_temperature": None}, {"temperature": 0.3, "max_tokens": 0}, {}),
+    ],
+)
+def test_request_attributes_from_metadata_and_invocation_params(metadata, params, expected):
+    attrs = {}
+    extract.request(metadata, params, attrs)
+    assert attrs == expected

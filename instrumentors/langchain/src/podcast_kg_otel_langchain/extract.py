@@ -57,6 +57,8 @@ def _int(value: object) -> int | None:
 
 
 def _strings(value: object) -> list[str] | None:
+    if value is None:
+        return None
     if isinstance(value, str):
         return [value]
     if isinstance(value, Sequence) and value and all(isinstance(v, str) for v in value):
@@ -78,6 +80,8 @@ def model_name(metadata: Mapping[str, Any], params: Mapping[str, Any]) -> str | 
 
 def common(metadata: Mapping[str, Any], attrs: dict[str, Any]) -> None:
     """Conversation id and LangGraph position, when the metadata carries them."""
+    if not metadata:
+        return
     for key in _CONVERSATION_KEYS:
         value = metadata.get(key)
         if isinstance(value, (str, int)) and not isinstance(value, bool):
@@ -91,6 +95,17 @@ def common(metadata: Mapping[str, Any], attrs: dict[str, Any]) -> None:
         attrs[attr.LANGGRAPH_STEP] = step
 
 
+# Invocation parameters read as numbers and as integers (bools excluded); `n` and the
+# max-token aliases are handled on their own.
+_NUMBER_PARAMS = (
+    ("top_p", attr.REQUEST_TOP_P),
+    ("frequency_penalty", attr.REQUEST_FREQUENCY_PENALTY),
+    ("presence_penalty", attr.REQUEST_PRESENCE_PENALTY),
+)
+_INTEGER_PARAMS = (("top_k", attr.REQUEST_TOP_K), ("seed", attr.REQUEST_SEED))
+_MAX_TOKENS_PARAMS = ("max_tokens", "max_output_tokens", "max_tokens_to_sample", "num_predict")
+
+
 def request(metadata: Mapping[str, Any], params: Mapping[str, Any], attrs: dict[str, Any]) -> None:
     """Request parameters (model, sampling settings, streaming) into `attrs`."""
     provider = provider_name(metadata.get("ls_provider"))
@@ -99,35 +114,33 @@ def request(metadata: Mapping[str, Any], params: Mapping[str, Any], attrs: dict[
     model = model_name(metadata, params)
     if model:
         attrs[attr.REQUEST_MODEL] = model
-    numeric = (
-        (attr.REQUEST_TEMPERATURE, metadata.get("ls_temperature", params.get("temperature"))),
-        (attr.REQUEST_TOP_P, params.get("top_p")),
-        (attr.REQUEST_FREQUENCY_PENALTY, params.get("frequency_penalty")),
-        (attr.REQUEST_PRESENCE_PENALTY, params.get("presence_penalty")),
-    )
-    for key, value in numeric:
-        number = _number(value)
-        if number is not None:
-            attrs[key] = number
-    integers = (
-        (
-            attr.REQUEST_MAX_TOKENS,
-            metadata.get("ls_max_tokens")
-            or params.get("max_tokens")
-            or params.get("max_output_tokens")
-            or params.get("max_tokens_to_sample")
-            or params.get("num_predict"),
-        ),
-        (attr.REQUEST_TOP_K, params.get("top_k")),
-        (attr.REQUEST_SEED, params.get("seed")),
-    )
-    for key, value in integers:
-        integer = _int(value)
-        if integer is not None:
-            attrs[key] = integer
-    choices = _int(params.get("n"))
-    if choices is not None and choices != 1:
-        attrs[attr.REQUEST_CHOICE_COUNT] = choices
+    temperature = _number(metadata.get("ls_temperature", params.get("temperature")))
+    if temperature is not None:
+        attrs[attr.REQUEST_TEMPERATURE] = temperature
+    # Most models set few of these: test the keys, and convert only those present.
+    for name, key in _NUMBER_PARAMS:
+        if name in params:
+            number = _number(params[name])
+            if number is not None:
+                attrs[key] = number
+    max_tokens = metadata.get("ls_max_tokens")
+    if not max_tokens:
+        for name in _MAX_TOKENS_PARAMS:
+            max_tokens = params.get(name)
+            if max_tokens:
+                break
+    max_tokens = _int(max_tokens)
+    if max_tokens is not None:
+        attrs[attr.REQUEST_MAX_TOKENS] = max_tokens
+    for name, key in _INTEGER_PARAMS:
+        if name in params:
+            integer = _int(params[name])
+            if integer is not None:
+                attrs[key] = integer
+    if "n" in params:
+        choices = _int(params["n"])
+        if choices is not None and choices != 1:
+            attrs[attr.REQUEST_CHOICE_COUNT] = choices
     stop = _strings(metadata.get("ls_stop") or params.get("stop"))
     if stop:
         attrs[attr.REQUEST_STOP_SEQUENCES] = stop

@@ -17,7 +17,7 @@ from typing import Any
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
-from opentelemetry.instrumentation.utils import is_instrumentation_enabled
+from opentelemetry.context import Context
 from opentelemetry.trace import Span, SpanKind, Tracer
 from podcast_kg_otel_util.errors import error_type
 from podcast_kg_otel_util.failopen import log_once
@@ -67,9 +67,6 @@ class OtelCallbackHandler(BaseCallbackHandler):
 
     # ---- run bookkeeping ------------------------------------------------------------
 
-    def _lookup(self, parent_run_id: UUID | None) -> RunEntry | None:
-        return self._runs.get(parent_run_id) if parent_run_id is not None else None
-
     def _open(
         self,
         run_id: UUID,
@@ -78,9 +75,10 @@ class OtelCallbackHandler(BaseCallbackHandler):
         span_name: str,
         kind: SpanKind,
         attrs: dict[str, Any],
+        ctx: Context,
     ) -> RunEntry:
-        """Start the run's span under its run-tree parent (or the ambient context)."""
-        parent_ctx = scope.ambient() if parent is None else parent.child_ctx
+        """Start the run's span under its run-tree parent (or the ambient context `ctx`)."""
+        parent_ctx = scope.ambient(ctx) if parent is None else parent.child_ctx
         attrs[attr.RUN_ID] = str(run_id)
         span = self._tracer.start_span(span_name, parent_ctx, kind, attrs)
         if not self._exit_hook and span.is_recording():
@@ -149,8 +147,13 @@ class OtelCallbackHandler(BaseCallbackHandler):
 
         self._close(run_id, finish)
 
-    def _starting(self) -> bool:
-        return self.enabled and is_instrumentation_enabled()
+    def _start_context(self) -> Context | None:
+        """The current context, or None when no span may start (uninstrumented, or inside
+        `suppress_instrumentation()`). Read once: a root run's parent comes from it."""
+        if not self.enabled:
+            return None
+        ctx = scope.current()
+        return None if scope.suppressed(ctx) else ctx
 
     def end_all(self) -> None:
         """End every open span as orphaned (on uninstrument and at interpreter exit)."""
@@ -171,11 +174,12 @@ class OtelCallbackHandler(BaseCallbackHandler):
         **kwargs: Any,
     ) -> None:
         try:
-            if not self._starting():
+            ctx = self._start_context()
+            if ctx is None:
                 return
             name = kwargs.get("name") or extract.serialized_name(serialized, "chain")
             metadata = metadata or _EMPTY
-            parent = self._lookup(parent_run_id)
+            parent = self._runs.get(parent_run_id)
             agent = extract.is_agent(name, metadata)
             if (
                 parent is not None
@@ -185,8 +189,8 @@ class OtelCallbackHandler(BaseCallbackHandler):
             ):
                 # Folded: no span, but kept in the run tree so children find their
                 # nearest shown ancestor and early stops are still detected.
-                ctx = parent.child_ctx
-                self._runs.add(RunEntry(run_id, name, None, parent, ctx, ctx, None))
+                tree_ctx = parent.child_ctx
+                self._runs.add(RunEntry(run_id, name, None, parent, tree_ctx, tree_ctx, None))
                 return
             # gen_ai.operation.name already tells workflows and agents apart; the
             # LangChain run type is recorded only on the other (non-GenAI) steps.
@@ -205,7 +209,7 @@ class OtelCallbackHandler(BaseCallbackHandler):
                 attrs[attr.RUN_TYPE] = kwargs.get("run_type") or "chain"
                 span_name = name
             extract.common(metadata, attrs)
-            entry = self._open(run_id, parent, name, span_name, SpanKind.INTERNAL, attrs)
+            entry = self._open(run_id, parent, name, span_name, SpanKind.INTERNAL, attrs, ctx)
             entry.is_agent = agent
         except Exception:  # fail open
             _fail("on_chain_start")
@@ -258,6 +262,7 @@ class OtelCallbackHandler(BaseCallbackHandler):
         parent_run_id: UUID | None,
         metadata: Mapping[str, Any] | None,
         kwargs: Mapping[str, Any],
+        ctx: Context,
     ) -> RunEntry:
         metadata = metadata or _EMPTY
         params = kwargs.get("invocation_params") or _EMPTY
@@ -266,8 +271,8 @@ class OtelCallbackHandler(BaseCallbackHandler):
         model = attrs.get(attr.REQUEST_MODEL)
         span_name = f"{operation} {model}" if model else operation
         name = kwargs.get("name") or extract.serialized_name(serialized, operation)
-        parent = self._lookup(parent_run_id)
-        return self._open(run_id, parent, name, span_name, SpanKind.CLIENT, attrs)
+        parent = self._runs.get(parent_run_id)
+        return self._open(run_id, parent, name, span_name, SpanKind.CLIENT, attrs, ctx)
 
     def on_chat_model_start(
         self,
@@ -281,10 +286,11 @@ class OtelCallbackHandler(BaseCallbackHandler):
         **kwargs: Any,
     ) -> None:
         try:
-            if not self._starting():
+            ctx = self._start_context()
+            if ctx is None:
                 return
             entry = self._start_model(
-                attr.OP_CHAT, serialized, run_id, parent_run_id, metadata, kwargs
+                attr.OP_CHAT, serialized, run_id, parent_run_id, metadata, kwargs, ctx
             )
             if self._capture:
                 entry.span.set_attribute(
@@ -305,10 +311,17 @@ class OtelCallbackHandler(BaseCallbackHandler):
         **kwargs: Any,
     ) -> None:
         try:
-            if not self._starting():
+            ctx = self._start_context()
+            if ctx is None:
                 return
             entry = self._start_model(
-                attr.OP_TEXT_COMPLETION, serialized, run_id, parent_run_id, metadata, kwargs
+                attr.OP_TEXT_COMPLETION,
+                serialized,
+                run_id,
+                parent_run_id,
+                metadata,
+                kwargs,
+                ctx,
             )
             if self._capture:
                 entry.span.set_attribute(
@@ -365,7 +378,8 @@ class OtelCallbackHandler(BaseCallbackHandler):
         **kwargs: Any,
     ) -> None:
         try:
-            if not self._starting():
+            ctx = self._start_context()
+            if ctx is None:
                 return
             name = kwargs.get("name") or extract.serialized_name(serialized, "tool")
             attrs: dict[str, Any] = {
@@ -386,8 +400,8 @@ class OtelCallbackHandler(BaseCallbackHandler):
                 )
             extract.common(metadata or _EMPTY, attrs)
             span_name = f"{attr.OP_EXECUTE_TOOL} {name}"
-            parent = self._lookup(parent_run_id)
-            self._open(run_id, parent, name, span_name, SpanKind.INTERNAL, attrs)
+            parent = self._runs.get(parent_run_id)
+            self._open(run_id, parent, name, span_name, SpanKind.INTERNAL, attrs, ctx)
         except Exception:  # fail open
             _fail("on_tool_start")
 
@@ -423,7 +437,8 @@ class OtelCallbackHandler(BaseCallbackHandler):
         **kwargs: Any,
     ) -> None:
         try:
-            if not self._starting():
+            ctx = self._start_context()
+            if ctx is None:
                 return
             metadata = metadata or _EMPTY
             name = kwargs.get("name") or extract.serialized_name(serialized, "retriever")
@@ -440,8 +455,8 @@ class OtelCallbackHandler(BaseCallbackHandler):
                 attrs[attr.RETRIEVAL_QUERY_TEXT] = content.capped(query, self._limit)
             extract.common(metadata, attrs)
             span_name = f"{attr.OP_RETRIEVAL} {name}"
-            parent = self._lookup(parent_run_id)
-            self._open(run_id, parent, name, span_name, SpanKind.CLIENT, attrs)
+            parent = self._runs.get(parent_run_id)
+            self._open(run_id, parent, name, span_name, SpanKind.CLIENT, attrs, ctx)
         except Exception:  # fail open
             _fail("on_retriever_start")
 

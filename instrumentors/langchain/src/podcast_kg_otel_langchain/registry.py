@@ -73,12 +73,13 @@ class RunRegistry:
         self._max_open = max_open
         self._timeout_s = timeout_s
         self._on_orphan = on_orphan
+        self._sweep_at = 0.0
+        # The open run with this id, or None (None for None): the dict's own method, as
+        # it is looked up several times per run.
+        self.get: Callable[[UUID | None], RunEntry | None] = self._runs.get  # type: ignore[assignment]
 
     def __len__(self) -> int:
         return len(self._runs)
-
-    def get(self, run_id: UUID | None) -> RunEntry | None:
-        return self._runs.get(run_id)  # type: ignore[arg-type]
 
     def add(self, entry: RunEntry) -> None:
         orphans: list[RunEntry] = []
@@ -87,10 +88,15 @@ class RunRegistry:
             runs[entry.run_id] = entry
             if entry.parent is not None:
                 entry.parent.open_children += 1
+            # No run can have timed out before `_sweep_at` (the oldest run, when last
+            # checked, plus the timeout; the oldest only gets younger): skip the check.
+            if len(runs) <= self._max_open and entry.started < self._sweep_at:
+                return
             limit = entry.started - self._timeout_s
             while runs:
                 oldest = next(iter(runs.values()))
                 if len(runs) <= self._max_open and oldest.started >= limit:
+                    self._sweep_at = oldest.started + self._timeout_s
                     break
                 self._forget(oldest)
                 orphans.append(oldest)
@@ -99,10 +105,10 @@ class RunRegistry:
 
     def pop(self, run_id: UUID) -> RunEntry | None:
         with self._lock:
-            entry = self._runs.get(run_id)
-            if entry is not None:
-                self._forget(entry)
-            return entry
+            entry = self._runs.pop(run_id, None)
+            if entry is not None and entry.parent is not None:
+                entry.parent.open_children -= 1
+        return entry
 
     def _forget(self, entry: RunEntry) -> None:
         """Remove `entry`; the caller holds the lock."""

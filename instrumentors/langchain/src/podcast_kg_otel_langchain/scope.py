@@ -21,17 +21,23 @@ managers deliver end events from a shielded task with a copied context
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping
 from typing import Any
 
-from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.context import _RUNTIME_CONTEXT, Context, create_key
+from opentelemetry.instrumentation.utils import (
+    _SUPPRESS_INSTRUMENTATION_KEY as _SUPPRESS_KEY,
+)
+from opentelemetry.instrumentation.utils import (
+    _SUPPRESS_INSTRUMENTATION_KEY_PLAIN as _SUPPRESS_KEY_PLAIN,
+)
 from opentelemetry.trace import Span, SpanContext, Status, StatusCode
+from opentelemetry.trace.propagation import _SPAN_KEY
 from opentelemetry.util.types import Attributes, AttributeValue
 
 _RUN_KEY = create_key("podcast_kg_otel_langchain.run")
+_get_current = _RUNTIME_CONTEXT.get_current
 _MAX_HOPS = 32
 
 
@@ -109,12 +115,23 @@ def above(entry: Any) -> Context:
 
 
 def contexts(span: Span, parent_ctx: Context, entry: Any) -> tuple[Context, Context]:
-    """(context for our child runs, context attached for the step's own work)."""
-    tree_ctx = trace.set_span_in_context(span, parent_ctx)
-    step_ctx = otel_context.set_value(
-        _RUN_KEY, entry, trace.set_span_in_context(StepSpan(entry), parent_ctx)
-    )
+    """(context for our child runs, context attached for the step's own work).
+
+    Built as one dict each, not with `set_span_in_context`/`set_value`: three copies of
+    the parent context and their calls, on every run that gets a span."""
+    tree_ctx = Context({**parent_ctx, _SPAN_KEY: span})
+    step_ctx = Context({**parent_ctx, _SPAN_KEY: StepSpan(entry), _RUN_KEY: entry})
     return tree_ctx, step_ctx
+
+
+def current() -> Context:
+    """The current context (read once per callback, then passed along)."""
+    return _get_current()
+
+
+def suppressed(ctx: Context) -> bool:
+    """`is_instrumentation_enabled()` inverted, on a context already read."""
+    return bool(ctx.get(_SUPPRESS_KEY) or ctx.get(_SUPPRESS_KEY_PLAIN))
 
 
 def _ours(ctx: Context) -> Any:
@@ -122,14 +139,14 @@ def _ours(ctx: Context) -> Any:
     entry = ctx.get(_RUN_KEY)
     if entry is None:
         return None
-    current = trace.get_current_span(ctx)
+    current = ctx.get(_SPAN_KEY)
     if type(current) is not StepSpan or current._entry is not entry:
         return None
     return entry
 
 
 def attach(ctx: Context) -> Any:
-    return otel_context.attach(ctx)
+    return _RUNTIME_CONTEXT.attach(ctx)
 
 
 def release(entry: Any, *, own_only: bool = False) -> None:
@@ -139,17 +156,17 @@ def release(entry: Any, *, own_only: bool = False) -> None:
     unrelated later run is being opened; undoing the evicted attach under it would also
     drop that run's attach and everything the caller attached in between.
     """
-    top = _ours(otel_context.get_current())
+    top = _ours(_get_current())
     if top is None or (top is not entry and (own_only or top.started < entry.started)):
         return
-    # A token of another context raises: nothing to undo here.
-    with contextlib.suppress(Exception):
+    try:
         _RUNTIME_CONTEXT.detach(entry.token)
+    except Exception:  # a token of another context: nothing to undo here
+        return
 
 
-def ambient() -> Context:
-    """The current context for a root run, never one of our own runs."""
-    ctx = otel_context.get_current()
+def ambient(ctx: Context) -> Context:
+    """The current context `ctx` for a root run, never one of our own runs."""
     live = True
     for _ in range(_MAX_HOPS):
         entry = _ours(ctx)
@@ -161,7 +178,7 @@ def ambient() -> Context:
             except Exception:  # attached in another context
                 pass
             else:
-                ctx = otel_context.get_current()
+                ctx = _get_current()
                 continue
         live = False
         ctx = above(entry)
@@ -176,7 +193,7 @@ def settle(run_id: Any) -> None:
     another task: the run's own end could not detach from the copied context it ran in.
     """
     for _ in range(_MAX_HOPS):
-        entry = _ours(otel_context.get_current())
+        entry = _ours(_get_current())
         if entry is None or not (entry.closed or entry.run_id == run_id):
             return
         try:
