@@ -39,6 +39,17 @@ async def test_async_execute_query_retry(async_driver, spans, label):
     assert retry.attributes["error.type"] == "neo4j.exceptions.SessionExpired"
 
 
+async def test_async_result_transformer_runs_inside_the_execute_query_span(async_driver, spans):
+    async def transformer(result):
+        with spans.tracer.start_as_current_span("transform"):
+            return (await result.single())["x"]
+
+    assert await async_driver.execute_query("RETURN 1 AS x", result_transformer_=transformer) == 1
+    query = spans.one("RETURN")
+    [inner] = [s for s in spans.all() if s.name == "transform"]
+    assert inner.parent.span_id == query.context.span_id
+
+
 async def test_async_session_run_consumption(async_driver, spans, label):
     async with async_driver.session() as session:
         await (await session.run(f"UNWIND range(1, 4) AS i CREATE (:{label} {{i: i}})")).consume()

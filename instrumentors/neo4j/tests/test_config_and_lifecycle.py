@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 
 import neo4j
+import neo4j._async.driver as async_driver
+import neo4j._sync.driver as sync_driver
 import pytest
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.sdk.trace import TracerProvider
@@ -91,12 +93,16 @@ def test_uninstrument_restores_every_original(stack):
         for cls in (neo4j.Driver, neo4j.Session, neo4j.AsyncSession, neo4j.Transaction)
         for name in ("execute_query", "run", "execute_read", "execute_write", "_commit")
     }
+    originals.update(
+        {(module, "_work"): module.__dict__["_work"] for module in (sync_driver, async_driver)}
+    )
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     instrumentor = Neo4jInstrumentor()
     instrumentor.instrument(tracer_provider=provider)
     assert neo4j.Session.__dict__["run"] is not originals[(neo4j.Session, "run")]
+    assert sync_driver._work is not originals[(sync_driver, "_work")]
     with neo4j.GraphDatabase.driver(stack.neo4j_uri, auth=stack.neo4j_auth) as driver:
         driver.execute_query("RETURN 1")
         assert len(exporter.get_finished_spans()) == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import neo4j
 import pytest
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.trace import SpanKind, StatusCode
 
 pytestmark = pytest.mark.usefixtures("cleanup")
@@ -62,6 +63,29 @@ def test_execute_query_retry_counts_attempts_on_one_span(driver, spans, label):
     assert retry.attributes["neo4j.transaction.attempt"] == 2
     assert retry.attributes["error.type"] == "neo4j.exceptions.SessionExpired"
     assert span.status.status_code == StatusCode.UNSET
+
+
+def test_result_transformer_runs_inside_the_execute_query_span(driver, spans):
+    def transformer(result):
+        with spans.tracer.start_as_current_span("transform"):
+            return result.single()["x"]
+
+    assert driver.execute_query("RETURN 1 AS x", result_transformer_=transformer) == 1
+    query = spans.one("RETURN")
+    [inner] = [s for s in spans.all() if s.name == "transform"]
+    assert inner.parent.span_id == query.context.span_id
+    assert query.attributes["neo4j.transaction.attempts"] == 1
+
+
+def test_execute_query_of_a_suppressed_call_is_not_counted_by_the_outer_one(driver, spans):
+    def transformer(result):
+        with suppress_instrumentation():
+            assert driver.execute_query("RETURN 2 AS y").records[0]["y"] == 2
+        return result.single()["x"]
+
+    assert driver.execute_query("RETURN 1 AS x", result_transformer_=transformer) == 1
+    [span] = spans.neo4j()
+    assert span.attributes["neo4j.transaction.attempts"] == 1
 
 
 def test_session_run_consumption_styles(driver, spans, label):

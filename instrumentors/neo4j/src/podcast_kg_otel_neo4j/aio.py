@@ -7,8 +7,8 @@ from typing import Any
 
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
-from podcast_kg_otel_neo4j.spans import Steps, oops
-from podcast_kg_otel_neo4j.state import CURRENT_FAILURE
+from podcast_kg_otel_neo4j.spans import Steps, note_error, oops
+from podcast_kg_otel_neo4j.state import CURRENT_FAILURE, CURRENT_UNIT
 
 
 class AsyncWrappers(Steps):
@@ -27,43 +27,60 @@ class AsyncWrappers(Steps):
         except BaseException as exc:
             self._fail(span, exc)
             raise
-        self._watch(result, span, None, known, in_transaction=False)
+        self._watch(result, span, known, in_transaction=False)
         return result
 
     async def tx_run(self, wrapped: Callable, instance: Any, args: tuple, kwargs: dict) -> Any:
         if not is_instrumentation_enabled():
             return await wrapped(*args, **kwargs)
-        unit, span = self._tx_run_start(instance, args, kwargs)
-        if unit is None and span is None:
+        span = self._tx_run_start(instance, args, kwargs)
+        if span is None:
             return await wrapped(*args, **kwargs)
         try:
             result = await wrapped(*args, **kwargs)
         except BaseException as exc:
-            self._tx_run_failed(unit, span, exc)
+            self._fail(span, exc)
             raise
-        self._watch(result, span, unit, bool(instance._database))
+        self._watch(result, span, bool(instance._database))
         return result
 
     async def execute_query(
         self, wrapped: Callable, instance: Any, args: tuple, kwargs: dict
     ) -> Any:
         if not is_instrumentation_enabled():
-            return await wrapped(*args, **kwargs)
+            return await _without_unit(wrapped, args, kwargs)
         try:
-            unit = self._execute_query_unit(instance, args, kwargs)
-            call_args, call_kwargs = self._observe_transformer(unit, args, kwargs, True)
-            tokens = self._enter(unit)
+            unit, user_code = self._execute_query_unit(instance, args, kwargs)
+            tokens = self._enter(unit, user_code)
         except Exception:  # fail open
             oops("AsyncDriver.execute_query")
-            return await wrapped(*args, **kwargs)
+            return await _without_unit(wrapped, args, kwargs)
         error = None
         try:
-            return await wrapped(*call_args, **call_kwargs)
+            return await wrapped(*args, **kwargs)
         except BaseException as exc:
             error = exc
             raise
         finally:
             self._leave(unit, tokens, error)
+
+    async def query_work(self, wrapped: Callable, instance: Any, args: tuple, kwargs: dict) -> Any:
+        """The driver's async `_work`: see SyncWrappers.query_work."""
+        unit = self._work_unit(args, kwargs)
+        if unit is None:
+            return await wrapped(*args, **kwargs)
+        tx, query, parameters, transformer = args
+        try:
+            result = await self.run(tx, query, parameters)
+        except BaseException as exc:
+            note_error(unit, exc)
+            raise
+        self._work_result(unit, result)
+        try:
+            return await transformer(result)
+        except BaseException as exc:
+            note_error(unit, exc)
+            raise
 
     def managed(self, method: str) -> Callable:
         async def wrapper(wrapped: Callable, instance: Any, args: tuple, kwargs: dict) -> Any:
@@ -114,3 +131,12 @@ class AsyncWrappers(Steps):
             return await wrapped(*args, **kwargs)
         finally:
             CURRENT_FAILURE.reset(token)
+
+
+async def _without_unit(wrapped: Callable, args: tuple, kwargs: dict) -> Any:
+    """execute_query without a span of its own: its attempts belong to no outer unit."""
+    token = CURRENT_UNIT.set(None)
+    try:
+        return await wrapped(*args, **kwargs)
+    finally:
+        CURRENT_UNIT.reset(token)

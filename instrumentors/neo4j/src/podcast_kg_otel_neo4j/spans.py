@@ -63,13 +63,34 @@ def _retry_event(unit: Unit) -> None:
         )
 
 
+def attempt(unit: Unit) -> None:
+    """An attempt of `unit` starts (retries start again): count it, note the retry."""
+    try:
+        _retry_event(unit)
+    except Exception:  # fail open
+        oops("counting an attempt")
+
+
+def note_error(unit: Unit, exc: BaseException) -> None:
+    """Remember why an attempt failed, for the next retry event."""
+    try:
+        unit.last_error = getattr(exc, "code", None) or errors.error_type(exc)
+    except Exception:  # fail open
+        oops("transaction function error")
+
+
 class Steps:
     """Span steps bound to one tracer and one set of settings."""
 
-    def __init__(self, tracer: Tracer, settings: Settings, managed_tx_cls: type) -> None:
+    def __init__(
+        self, tracer: Tracer, settings: Settings, managed_tx_cls: type, run: Callable
+    ) -> None:
         self.tracer = tracer
         self.settings = settings
         self.managed_tx_cls = managed_tx_cls
+        # TransactionBase.run as it was before we wrapped it: execute_query's own query
+        # (see query_work) calls it directly, as it is folded into the execute_query span.
+        self.run = run
 
     # -- span starts (all guarded by the callers) -------------------------------------
 
@@ -107,7 +128,8 @@ class Steps:
             attributes = {**attributes, attr.NEO4J_TRANSACTION_ATTEMPT: unit.attempts}
         return self.tracer.start_span(name, kind=_CLIENT, attributes=attributes)
 
-    def _execute_query_unit(self, driver: Any, args: tuple, kwargs: dict) -> Unit:
+    def _execute_query_unit(self, driver: Any, args: tuple, kwargs: dict) -> tuple[Unit, bool]:
+        """(unit, whether the call runs code of the user's: a result transformer)."""
         options = dict(zip(_EXECUTE_QUERY_OPTIONS, args, strict=False)) if len(args) > 1 else {}
         extra = {}
         for key, value in kwargs.items():
@@ -127,20 +149,8 @@ class Steps:
             _address(driver),
         )
         span = self.tracer.start_span(name, kind=_CLIENT, attributes=attributes)
-        return Unit(attr.TX_EXECUTE_QUERY, span, database)
-
-    def _observe_transformer(
-        self, unit: Unit, args: tuple, kwargs: dict, is_async: bool
-    ) -> tuple[tuple, dict]:
-        """A user result transformer runs inside each attempt: note its errors too."""
-        if len(args) > _TRANSFORMER_INDEX and callable(args[_TRANSFORMER_INDEX]):
-            observed = self._counted(args[_TRANSFORMER_INDEX], unit, is_async, count=False)
-            i = _TRANSFORMER_INDEX
-            return (*args[:i], observed, *args[i + 1 :]), kwargs
-        if callable(kwargs.get("result_transformer_")):
-            observed = self._counted(kwargs["result_transformer_"], unit, is_async, count=False)
-            return args, {**kwargs, "result_transformer_": observed}
-        return args, kwargs
+        user_code = len(args) > _TRANSFORMER_INDEX or "result_transformer_" in options
+        return Unit(attr.TX_EXECUTE_QUERY, span, database), user_code
 
     def _managed_unit(self, session: Any, method: str) -> Unit:
         database = session._config.database
@@ -170,44 +180,27 @@ class Steps:
         finally:
             span.end()
 
-    def _counted(
-        self, function: Callable, unit: Unit, is_async: bool, count: bool = True
-    ) -> Callable:
-        """The user's transaction function (or result transformer), noting its errors
-        for retry events and, with `count`, counting attempts (retries call it again)."""
-
-        def note(exc: BaseException) -> None:
-            try:
-                unit.last_error = getattr(exc, "code", None) or errors.error_type(exc)
-            except Exception:  # fail open
-                oops("transaction function error")
-
-        def start() -> None:
-            if not count:
-                return
-            try:
-                _retry_event(unit)
-            except Exception:  # fail open
-                oops("transaction function")
-
+    def _counted(self, function: Callable, unit: Unit, is_async: bool) -> Callable:
+        """The user's transaction function, counting attempts (retries call it again)
+        and noting its errors for the retry events."""
         if is_async:
 
             async def counted(*args: Any, **kwargs: Any) -> Any:
-                start()
+                attempt(unit)
                 try:
                     return await function(*args, **kwargs)
                 except BaseException as exc:
-                    note(exc)
+                    note_error(unit, exc)
                     raise
 
         else:
 
             def counted(*args: Any, **kwargs: Any) -> Any:
-                start()
+                attempt(unit)
                 try:
                     return function(*args, **kwargs)
                 except BaseException as exc:
-                    note(exc)
+                    note_error(unit, exc)
                     raise
 
         with contextlib.suppress(AttributeError, TypeError):
@@ -219,31 +212,35 @@ class Steps:
 
     # -- shared steps (each guarded) ----------------------------------------------
 
-    def _tx_run_start(self, tx: Any, args: tuple, kwargs: dict) -> tuple[Unit | None, Span | None]:
-        """(unit, None) to fold into an execute_query span, (None, span) otherwise."""
+    def _tx_run_start(self, tx: Any, args: tuple, kwargs: dict) -> Span | None:
+        """The span of an explicit or managed `tx.run` (None: our code failed)."""
         try:
             unit = CURRENT_UNIT.get()
-            if not isinstance(tx, self.managed_tx_cls):
+            if unit is not None and not isinstance(tx, self.managed_tx_cls):
                 unit = None
-            if unit is not None and unit.kind == attr.TX_EXECUTE_QUERY:
-                if not unit.span.is_recording():
-                    return None, None  # unsampled: nothing to count
-                _retry_event(unit)
-                return unit, None
-            return None, self._tx_run_span(tx, args, kwargs, unit)
+            return self._tx_run_span(tx, args, kwargs, unit)
         except Exception:  # fail open
             oops("Transaction.run")
-            return None, None
+            return None
 
-    def _tx_run_failed(self, unit: Unit | None, span: Span | None, exc: BaseException) -> None:
-        if span is not None:
-            self._fail(span, exc)
-            return
-        try:
-            if unit is not None:
-                unit.last_error = getattr(exc, "code", None) or errors.error_type(exc)
-        except Exception:  # fail open
-            oops("Transaction.run error")
+    def _work_unit(self, args: tuple, kwargs: dict) -> Unit | None:
+        """The execute_query unit a call of the driver's `_work(tx, query, parameters,
+        transformer)` belongs to (None: not ours, call it as it is)."""
+        unit = CURRENT_UNIT.get()
+        if unit is None or kwargs or len(args) != 4 or unit.kind != attr.TX_EXECUTE_QUERY:
+            return None
+        if unit.recording:
+            attempt(unit)
+        return unit
+
+    def _work_result(self, unit: Unit, result: Any) -> None:
+        """The driver fills the result's metadata dict in place until the summary has
+        arrived: keep a reference, read when execute_query ends."""
+        if unit.recording:
+            try:
+                unit.metadata = result._metadata
+            except Exception:  # fail open
+                oops("execute_query result")
 
     def _tx_end_span(self, tx: Any, name: str) -> Span:
         attributes: dict[str, Any] = {
@@ -267,39 +264,27 @@ class Steps:
         finally:
             span.end()
 
-    def _watch(
-        self,
-        result: Any,
-        span: Span | None,
-        unit: Unit | None,
-        known: bool,
-        in_transaction: bool = True,
-    ) -> None:
-        """End `span` when `result` is done, or fold `result` into `unit` (execute_query).
-
-        The driver updates the result's metadata dict in place until the summary has
-        arrived, so the unit keeps a reference and reads it when execute_query ends.
-        """
+    def _watch(self, result: Any, span: Span, known: bool, in_transaction: bool = True) -> None:
+        """End `span` when `result` is done."""
         try:
-            if span is None:
-                if unit is not None:
-                    unit.metadata = result._metadata
-                return
             if not span.is_recording():
                 return  # unsampled: nothing to add, ending it is a no-op
             results.watch(result, span, known, in_transaction)
         except Exception:  # fail open
             oops("result tracking")
-            if span is not None:
-                span.end()
+            span.end()
 
-    def _enter(self, unit: Unit) -> tuple[Any, Any]:
-        unit_token = CURRENT_UNIT.set(unit)
-        return unit_token, context.attach(trace.set_span_in_context(unit.span))
+    def _enter(self, unit: Unit, current: bool = True) -> tuple[Any, Any]:
+        """Make `unit` the one its attempts report to and, with `current`, its span the
+        current span. Only code of the user's can start spans under it, so execute_query
+        without a result transformer skips that (1.5 us of context copy and restore)."""
+        context_token = context.attach(trace.set_span_in_context(unit.span)) if current else None
+        return CURRENT_UNIT.set(unit), context_token
 
     def _leave(self, unit: Unit, tokens: tuple[Any, Any], error: BaseException | None) -> None:
         try:
-            context.detach(tokens[1])
+            if tokens[1] is not None:
+                context.detach(tokens[1])
             CURRENT_UNIT.reset(tokens[0])
             self._end_unit(unit, error)
         except Exception:  # fail open

@@ -18,13 +18,23 @@ class Unit:
     A slotted class, not a dataclass: one is made per execute_query call (hot path).
     """
 
-    __slots__ = ("access_mode", "attempts", "database", "kind", "last_error", "metadata", "span")
+    __slots__ = (
+        "access_mode",
+        "attempts",
+        "database",
+        "kind",
+        "last_error",
+        "metadata",
+        "recording",
+        "span",
+    )
 
     def __init__(
         self, kind: str, span: Span, database: str | None = None, access_mode: str | None = None
     ) -> None:
         self.kind = kind  # attributes.TX_EXECUTE_QUERY or attributes.TX_MANAGED
         self.span = span
+        self.recording = span.is_recording()  # unsampled: nothing to count or read
         self.database = database
         self.access_mode = access_mode
         self.attempts = 0
