@@ -33,6 +33,7 @@ _PROVIDERS = {
     "moonshot": "moonshot_ai",
 }
 
+_EMPTY: Mapping[str, Any] = {}
 _CONVERSATION_KEYS = ("conversation_id", "thread_id", "session_id")
 _FINISH_KEYS = ("finish_reason", "stop_reason", "done_reason")
 
@@ -182,6 +183,19 @@ def _usage_from_llm_output(llm_output: Mapping[str, Any], totals: dict[str, int]
                 break
 
 
+def _finish_reason(source: Mapping[str, Any]) -> str | None:
+    for key in _FINISH_KEYS:
+        reason = source.get(key)
+        if reason:
+            return reason if isinstance(reason, str) else None
+    return None
+
+
+def _is_mapping(value: object) -> bool:
+    # The messages' metadata are plain dicts: skip the slower ABC check for them.
+    return type(value) is dict or isinstance(value, Mapping)
+
+
 def response(result: Any) -> dict[str, Any]:
     """Response model, id, finish reasons and token usage of an `LLMResult`."""
     out: dict[str, Any] = {}
@@ -189,27 +203,26 @@ def response(result: Any) -> dict[str, Any]:
     finish_reasons: list[str] = []
     for generations in getattr(result, "generations", None) or ():
         for generation in generations:
-            info = getattr(generation, "generation_info", None) or {}
+            info = getattr(generation, "generation_info", None) or _EMPTY
             message = getattr(generation, "message", None)
-            metadata = getattr(message, "response_metadata", None) or {}
-            for source in (metadata, info):
-                reason = next((source[k] for k in _FINISH_KEYS if source.get(k)), None)
-                if isinstance(reason, str):
-                    finish_reasons.append(reason)
-                    break
-            model = metadata.get("model_name") or metadata.get("model")
-            if isinstance(model, str) and model:
-                out[attr.RESPONSE_MODEL] = model
+            metadata = getattr(message, "response_metadata", None) or _EMPTY
+            reason = (metadata and _finish_reason(metadata)) or (info and _finish_reason(info))
+            if reason:
+                finish_reasons.append(reason)
+            if metadata:
+                model = metadata.get("model_name") or metadata.get("model")
+                if isinstance(model, str) and model:
+                    out[attr.RESPONSE_MODEL] = model
             message_id = getattr(message, "id", None)
             if isinstance(message_id, str) and not message_id.startswith(("lc_run-", "run-")):
                 out[attr.RESPONSE_ID] = message_id
             usage = getattr(message, "usage_metadata", None)
             # Several choices of one request (n > 1) each carry the whole request's
             # usage (langchain-openai does this): count it once, not once per choice.
-            if isinstance(usage, Mapping) and not totals:
+            if usage is not None and not totals and _is_mapping(usage):
                 _usage_from_message(usage, totals)
     llm_output = getattr(result, "llm_output", None)
-    if isinstance(llm_output, Mapping):
+    if llm_output is not None and _is_mapping(llm_output):
         if not totals:
             _usage_from_llm_output(llm_output, totals)
         model = llm_output.get("model_name") or llm_output.get("model")

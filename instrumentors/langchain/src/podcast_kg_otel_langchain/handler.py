@@ -147,14 +147,6 @@ class OtelCallbackHandler(BaseCallbackHandler):
 
         self._close(run_id, finish)
 
-    def _start_context(self) -> Context | None:
-        """The current context, or None when no span may start (uninstrumented, or inside
-        `suppress_instrumentation()`). Read once: a root run's parent comes from it."""
-        if not self.enabled:
-            return None
-        ctx = scope.current()
-        return None if scope.suppressed(ctx) else ctx
-
     def end_all(self) -> None:
         """End every open span as orphaned (on uninstrument and at interpreter exit)."""
         for entry in self._runs.drain():
@@ -174,7 +166,9 @@ class OtelCallbackHandler(BaseCallbackHandler):
         **kwargs: Any,
     ) -> None:
         try:
-            ctx = self._start_context()
+            # None when no span may start (uninstrumented, or suppressed); read once,
+            # a root run's parent comes from it.
+            ctx = scope.start_context() if self.enabled else None
             if ctx is None:
                 return
             name = kwargs.get("name") or extract.serialized_name(serialized, "chain")
@@ -286,7 +280,9 @@ class OtelCallbackHandler(BaseCallbackHandler):
         **kwargs: Any,
     ) -> None:
         try:
-            ctx = self._start_context()
+            # None when no span may start (uninstrumented, or suppressed); read once,
+            # a root run's parent comes from it.
+            ctx = scope.start_context() if self.enabled else None
             if ctx is None:
                 return
             entry = self._start_model(
@@ -311,7 +307,9 @@ class OtelCallbackHandler(BaseCallbackHandler):
         **kwargs: Any,
     ) -> None:
         try:
-            ctx = self._start_context()
+            # None when no span may start (uninstrumented, or suppressed); read once,
+            # a root run's parent comes from it.
+            ctx = scope.start_context() if self.enabled else None
             if ctx is None:
                 return
             entry = self._start_model(
@@ -378,7 +376,9 @@ class OtelCallbackHandler(BaseCallbackHandler):
         **kwargs: Any,
     ) -> None:
         try:
-            ctx = self._start_context()
+            # None when no span may start (uninstrumented, or suppressed); read once,
+            # a root run's parent comes from it.
+            ctx = scope.start_context() if self.enabled else None
             if ctx is None:
                 return
             name = kwargs.get("name") or extract.serialized_name(serialized, "tool")
@@ -437,7 +437,9 @@ class OtelCallbackHandler(BaseCallbackHandler):
         **kwargs: Any,
     ) -> None:
         try:
-            ctx = self._start_context()
+            # None when no span may start (uninstrumented, or suppressed); read once,
+            # a root run's parent comes from it.
+            ctx = scope.start_context() if self.enabled else None
             if ctx is None:
                 return
             metadata = metadata or _EMPTY

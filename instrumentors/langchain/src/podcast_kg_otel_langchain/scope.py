@@ -124,14 +124,13 @@ def contexts(span: Span, parent_ctx: Context, entry: Any) -> tuple[Context, Cont
     return tree_ctx, step_ctx
 
 
-def current() -> Context:
-    """The current context (read once per callback, then passed along)."""
-    return _get_current()
-
-
-def suppressed(ctx: Context) -> bool:
-    """`is_instrumentation_enabled()` inverted, on a context already read."""
-    return bool(ctx.get(_SUPPRESS_KEY) or ctx.get(_SUPPRESS_KEY_PLAIN))
+def start_context() -> Context | None:
+    """The current context, or None inside `suppress_instrumentation()` (the check of
+    `is_instrumentation_enabled()`, on the context a root run takes its parent from)."""
+    ctx = _get_current()
+    if ctx.get(_SUPPRESS_KEY) or ctx.get(_SUPPRESS_KEY_PLAIN):
+        return None
+    return ctx
 
 
 def _ours(ctx: Context) -> Any:
