@@ -1,8 +1,17 @@
 """neo4j instrumentation overhead on the real Neo4j, with and without it, in one run.
 
-Loops of small auto-commit queries (`session.run("RETURN $i AS i", i=i).consume()`) and
-of `driver.execute_query` calls run in many short rounds; each round runs every mode once,
-in an order that rotates from round to round, all in this one process:
+Four workloads, each a loop of one small query, run in many short rounds:
+
+- `RETURN $i AS i` through `session.run(...).consume()` and through
+  `driver.execute_query`: the smallest query there is, the worst case for relative cost;
+- the podcast pipeline's own kind of queries, on 3000 `:BenchEpisode` nodes with a
+  uniqueness constraint on `id` (created at start, removed at the end): an indexed point
+  lookup `MATCH (e:BenchEpisode {id: $id}) RETURN e.title` through `session.run(...)
+  .single()`, and a single-node write `MERGE (e:BenchEpisode {id: $id}) SET e.title =
+  $title` through `driver.execute_query` (write mode, one committed transaction each).
+
+Each round runs every mode once, in an order that rotates from round to round, all in
+this one process:
 
 - uninstrumented (the baseline);
 - uninstrumented with one bare SDK span started and ended by hand around each query: the
@@ -23,7 +32,7 @@ processes of the machine, is printed too. A span costs more inside the query loo
 a tight loop (the driver's work between spans evicts caches); both are printed, the
 in-loop figure is the yardstick.
 
-    python benchmarks/bench_neo4j.py [--queries 50] [--rounds 41]
+    python benchmarks/bench_neo4j.py [--queries 50] [--rounds 41] [--episodes 3000]
 """
 
 from __future__ import annotations
@@ -46,6 +55,10 @@ URI = os.environ.get("NEO4J_URI", "bolt://127.0.0.1:7687")
 AUTH = (os.environ.get("NEO4J_USER", "neo4j"), os.environ.get("NEO4J_PASSWORD", "podcast-kg-test"))
 MODES = ("uninstrumented", "bare span", "SDK floor", "sampled", "unsampled")
 WARM_UP = 5  # untimed queries after each mode switch
+LABEL = "BenchEpisode"  # the bench's own data: no test or pipeline uses this label
+CONSTRAINT = "bench_neo4j_episode_id"
+LOOKUP = f"MATCH (e:{LABEL} {{id: $id}}) RETURN e.title AS title"
+WRITE = f"MERGE (e:{LABEL} {{id: $id}}) SET e.title = $title"
 
 
 class _Discard(SpanExporter):
@@ -97,16 +110,45 @@ def _tight(make: Callable[[], None], calls: int, rounds: int) -> float:
     return statistics.median(samples)
 
 
+def _create_episodes(driver: neo4j.Driver, count: int) -> None:
+    """`count` BenchEpisode nodes with a uniqueness constraint (its index) on `id`."""
+    _drop_episodes(driver)
+    driver.execute_query(
+        f"CREATE CONSTRAINT {CONSTRAINT} IF NOT EXISTS FOR (e:{LABEL}) REQUIRE e.id IS UNIQUE"
+    )
+    driver.execute_query("CALL db.awaitIndexes(60)")
+    driver.execute_query(
+        f"UNWIND range(0, $count - 1) AS i CREATE (:{LABEL} {{id: i, title: 'Episode ' + i}})",
+        count=count,
+    )
+
+
+def _drop_episodes(driver: neo4j.Driver) -> None:
+    driver.execute_query(f"MATCH (e:{LABEL}) DETACH DELETE e")
+    driver.execute_query(f"DROP CONSTRAINT {CONSTRAINT} IF EXISTS")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--queries", type=int, default=50, help="timed queries per round+mode")
     parser.add_argument("--rounds", type=int, default=41)
+    parser.add_argument("--episodes", type=int, default=3000, help="BenchEpisode nodes")
     options = parser.parse_args()
+    driver = neo4j.GraphDatabase.driver(URI, auth=AUTH)
+    try:
+        _create_episodes(driver, options.episodes)
+        _bench(driver, options)
+    finally:
+        _drop_episodes(driver)
+        driver.close()
+
+
+def _bench(driver: neo4j.Driver, options: argparse.Namespace) -> None:
     providers = {"sampled": _provider(True), "unsampled": _provider(False)}
     tracer = providers["sampled"].get_tracer("bench")
     instrumentor = Neo4jInstrumentor()
-    driver = neo4j.GraphDatabase.driver(URI, auth=AUTH)
     session = driver.session(database="neo4j")
+    episodes = options.episodes
 
     def run(i: int) -> None:
         session.run("RETURN $i AS i", i=i).consume()
@@ -114,7 +156,18 @@ def main() -> None:
     def execute_query(i: int) -> None:
         driver.execute_query("RETURN $i AS i", i=i, database_="neo4j")
 
-    queries = {"Session.run": run, "Driver.execute_query": execute_query}
+    def lookup(i: int) -> None:
+        session.run(LOOKUP, id=i * 7919 % episodes).single()
+
+    def write(i: int) -> None:
+        driver.execute_query(WRITE, id=i * 7919 % episodes, title=f"t{i}", database_="neo4j")
+
+    queries = {
+        "RETURN $i, Session.run": run,
+        "RETURN $i, Driver.execute_query": execute_query,
+        "point lookup, Session.run": lookup,
+        "MERGE write, Driver.execute_query": write,
+    }
 
     # What our span carries for each API, captured from one instrumented query.
     shapes: dict[str, _Capture] = {}
@@ -158,8 +211,8 @@ def main() -> None:
         (api, mode): [] for api in queries for mode in MODES
     }
     for i in range(100):  # warm up the connection and the server's query cache
-        run(i)
-        execute_query(i)
+        for query in queries.values():
+            query(i)
     for round_ in range(options.rounds):
         for offset in range(len(MODES)):
             mode = MODES[(round_ + offset) % len(MODES)]  # rotate the order per round
@@ -170,7 +223,6 @@ def main() -> None:
             if mode in providers:
                 instrumentor.uninstrument()
     session.close()
-    driver.close()
 
     def added(api: str, mode: str, index: int, baseline: str = "uninstrumented") -> float:
         """Median over rounds of (mode - baseline) in the same round."""
@@ -206,7 +258,10 @@ def main() -> None:
         span_cpu = added(api, "bare span", 1)
         floor_cpu = added(api, "SDK floor", 1)
         attributes = len(shape.start) + len(shape.end)
-        print(f"{api}: uninstrumented {bare_wall:.0f} us wall, {bare_cpu:.0f} us CPU per query")
+        print(
+            f"{api} (span {shape.name!r}): uninstrumented {bare_wall:.0f} us wall, "
+            f"{bare_cpu:.0f} us CPU per query"
+        )
         print(
             f"  one bare sampled span by hand, in the loop: +{span_cpu:.1f} us CPU "
             f"({span_cpu / bare_wall * 100:.1f}% of the loop time)"
