@@ -8,6 +8,7 @@ import neo4j
 import podcast_kg_otel_neo4j.query as query_module
 import podcast_kg_otel_neo4j.results as results_module
 import pytest
+from podcast_kg_otel_neo4j.cache import BoundedCache
 
 
 def _boom(*args, **kwargs):
@@ -16,7 +17,8 @@ def _boom(*args, **kwargs):
 
 def test_broken_span_start_never_reaches_the_app(driver, spans, monkeypatch, caplog):
     caplog.set_level(logging.WARNING)
-    monkeypatch.setattr(query_module, "_cached", _boom)
+    monkeypatch.setattr(query_module, "_SHAPES", BoundedCache(max_entries=8, max_chars=1000))
+    monkeypatch.setattr(query_module, "_shape", _boom)
     assert driver.execute_query("RETURN 1 AS x").records[0]["x"] == 1
     with driver.session() as session:
         assert session.run("RETURN 2 AS x").single()["x"] == 2

@@ -1,16 +1,19 @@
 """Cypher text analysis: comment removal, literal sanitizing, query summary, procedure.
 
-One tokenizer pass per distinct query text (cached), so a loop of the same query
-pays for the analysis once.
+One tokenizer pass per distinct query text (cached, bounded by entries and characters),
+so a loop of the same query pays for the analysis once.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+
+from podcast_kg_otel_neo4j.cache import BoundedCache
 
 SUMMARY_MAX_LENGTH = 255
+# Analyses kept: 512 texts, at most 2 million characters of texts and results together.
+_ANALYSES = BoundedCache(max_entries=512, max_chars=2_000_000)
 
 _TOKEN = re.compile(
     r"""
@@ -216,14 +219,19 @@ def _procedure(tokens: list[tuple[str, str]], index: int, summary: _Summary) -> 
     return index
 
 
-@lru_cache(maxsize=512)
 def analyse(text: str) -> Analysis:
+    found = _ANALYSES.get(text)
+    if found is not None:
+        return found
     tokens = _tokens(text)
     summary = _summarize(tokens)
     procedures = set(summary.procedures)
-    return Analysis(
+    found = Analysis(
         text=_render(tokens, sanitize=False),
         sanitized=_render(tokens, sanitize=True),
         summary=summary.text(),
         procedure=procedures.pop() if len(procedures) == 1 else None,
     )
+    size = len(text) + len(found.text) + len(found.sanitized) + len(found.summary)
+    _ANALYSES.put(text, found, size)
+    return found

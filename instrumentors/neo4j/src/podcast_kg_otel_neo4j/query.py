@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
 from podcast_kg_otel_util.content import truncate
 
 from podcast_kg_otel_neo4j import attributes as attr
+from podcast_kg_otel_neo4j.cache import BoundedCache
 from podcast_kg_otel_neo4j.config import PARAMETER_VALUE_MAX_LENGTH, Settings
 from podcast_kg_otel_neo4j.cypher import analyse
 
 _ACCESS_MODES = {"r": "READ", "w": "WRITE", "READ": "READ", "WRITE": "WRITE"}
+# Start attributes kept, by query text and call shape: 1024 shapes, at most 2 million
+# characters of query texts (the keys) and recorded texts together.
+_SHAPES = BoundedCache(max_entries=1024, max_chars=2_000_000)
 
 
 def access_mode(value: Any) -> str | None:
@@ -41,17 +44,15 @@ def start_attributes(
 
     The attributes are shared between calls with the same inputs: copy before changing.
     Everything derived from the query text and the call's shape is computed once per
-    distinct input (bounded LRU): the per-query cost is one cache lookup.
+    distinct input (bounded cache): the per-query cost is one cache lookup.
     """
-    name, attributes = _cached(
-        settings,
-        query if type(query) is str else query_text(query),
-        bool(parameters or extra),
-        database,
-        mode,
-        tx_type,
-        address or None,
-    )
+    text = query if type(query) is str else query_text(query)
+    key = (settings, text, bool(parameters or extra), database, mode, tx_type, address or None)
+    found = _SHAPES.get(key)
+    if found is None:
+        found = _shape(*key)
+        _SHAPES.put(key, found, len(text) + len(found[0]) + _text_length(found[1]))
+    name, attributes = found
     if settings.capture_parameters and (parameters or extra):
         merged = {**(parameters or {}), **extra}  # the driver's rule: keywords win
         attributes = dict(attributes)
@@ -61,8 +62,12 @@ def start_attributes(
     return name, attributes
 
 
-@lru_cache(maxsize=1024)
-def _cached(
+def _text_length(attributes: Mapping[str, Any]) -> int:
+    """The characters of the texts in `attributes` (what a cached entry holds)."""
+    return sum(len(value) for value in attributes.values() if isinstance(value, str))
+
+
+def _shape(
     settings: Settings,
     text: str,
     parameterized: bool,
@@ -71,6 +76,7 @@ def _cached(
     tx_type: str,
     address: Any,
 ) -> tuple[str, Mapping[str, Any]]:
+    """Span name and start attributes of one query shape (cached by start_attributes)."""
     analysis = analyse(text)
     mode = access_mode(mode)
     attributes: dict[str, Any] = {
