@@ -138,3 +138,67 @@ def test_interrupt_after_the_graph_was_evicted_logs_nothing(instrument, caplog):
     assert not trace.get_current_span().get_span_context().is_valid
     FakeListChatModel(responses=["later"]).invoke("later")
     assert spans.one("chat").parent is None
+
+
+def two_step_graph(tracer):
+    model = FakeListChatModel(responses=["a draft"])
+
+    def draft(state: State) -> dict:
+        with tracer.start_as_current_span("SELECT draft"):
+            return {"text": model.invoke(state["text"]).content}
+
+    def polish(state: State) -> dict:
+        return {"text": state["text"].upper()}
+
+    graph = StateGraph(State)
+    graph.add_node("draft", draft)
+    graph.add_node("polish", polish)
+    graph.add_edge(START, "draft")
+    graph.add_edge("draft", "polish")
+    graph.add_edge("polish", END)
+    return graph.compile()
+
+
+def assert_graph_stream_tree(spans, request):
+    graph = spans.one(GRAPH)
+    assert graph.parent.span_id == request.context.span_id
+    draft, polish = spans.one("draft"), spans.one("polish")
+    assert spans.parent_of(draft) is graph
+    assert spans.parent_of(polish) is graph
+    assert spans.parent_of(spans.one("SELECT draft")) is draft
+    handles = spans.named("handle chunk")
+    assert len(handles) == 2  # one update per node
+    assert all(h.parent.span_id == request.context.span_id for h in handles)
+    spans.assert_each_ended_once()
+
+
+def test_consumer_spans_between_graph_stream_chunks(spans):
+    tracer = spans.provider.get_tracer("app")
+    app = two_step_graph(tracer)
+
+    with tracer.start_as_current_span("request") as request:
+        for _update in app.stream({"text": "x", "approved": False}, stream_mode="updates"):
+            with tracer.start_as_current_span("handle chunk"):
+                pass
+        assert trace.get_current_span() is request
+
+    assert_graph_stream_tree(spans, request)
+
+
+async def test_consumer_spans_between_graph_astream_chunks(spans):
+    tracer = spans.provider.get_tracer("app")
+    app = two_step_graph(tracer)
+
+    with tracer.start_as_current_span("request") as request:
+        async for _update in app.astream({"text": "x", "approved": False}, stream_mode="updates"):
+            with tracer.start_as_current_span("handle chunk"):
+                pass
+        assert trace.get_current_span() is request
+        assert (await app.ainvoke({"text": "y", "approved": False}))["text"] == "A DRAFT"
+        assert trace.get_current_span() is request
+
+    spans_of_first = [s for s in spans.all if s.context.trace_id == request.context.trace_id]
+    assert len(spans.named(GRAPH)) == 2
+    assert all(g.parent.span_id == request.context.span_id for g in spans.named(GRAPH))
+    assert len(spans_of_first) == len(spans.all)
+    assert all(h.parent.span_id == request.context.span_id for h in spans.named("handle chunk"))

@@ -12,6 +12,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable, RunnableLambda
+from langgraph.pregel import Pregel
 from opentelemetry import trace
 from podcast_kg_otel_langchain import LangChainInstrumentor
 from wrapt import BaseObjectProxy
@@ -251,7 +252,12 @@ async def test_closing_a_direct_model_astream_ends_its_run_at_once(spans):
 def test_uninstrument_removes_the_stream_wrappers(instrument):
     instrument()
     assert isinstance(Runnable.__dict__["_transform_stream_with_config"], BaseObjectProxy)
+    assert isinstance(Pregel.__dict__["stream"], BaseObjectProxy)
     LangChainInstrumentor().uninstrument()
 
     assert not isinstance(Runnable.__dict__["_transform_stream_with_config"], BaseObjectProxy)
     assert not isinstance(BaseChatModel.__dict__["astream"], BaseObjectProxy)
+    assert not isinstance(Pregel.__dict__["astream"], BaseObjectProxy)
+
+    instrument()  # again: LangGraph's streams are wrapped once, not twice
+    assert not isinstance(Pregel.__dict__["stream"].__wrapped__, BaseObjectProxy)

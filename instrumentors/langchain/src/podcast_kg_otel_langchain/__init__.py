@@ -87,8 +87,8 @@ class LangChainInstrumentor(BaseInstrumentor):
         for target in TARGETS:
             wrap_function_wrapper(_MODULE, target, AddHandler(handler))
         for module, target, is_async in streams.TARGETS:
-            wrapper = streams.own_context_async if is_async else streams.own_context
-            wrap_function_wrapper(module, target, wrapper)
+            streams.wrap(module, target, is_async)
+        streams.wrap_langgraph_when_imported()
         for module, target in async_ends.TARGETS:
             wrap_function_wrapper(module, target, async_ends.detach_after)
         self._embeddings = EmbeddingsPatcher(tracer)
@@ -104,6 +104,7 @@ class LangChainInstrumentor(BaseInstrumentor):
         for module, target, *_ in (*streams.TARGETS, *async_ends.TARGETS):
             cls_name, method = target.split(".")
             unwrap(f"{module}.{cls_name}", method)
+        streams.unwrap_langgraph()
         if self._embeddings is not None:
             self._embeddings.unpatch()
             self._embeddings = None

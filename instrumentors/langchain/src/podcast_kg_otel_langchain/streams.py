@@ -15,11 +15,13 @@ run's own detach (at its end, inside the stream) still happens in the stream's c
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
 from opentelemetry.context import _RUNTIME_CONTEXT, Context
-from opentelemetry.instrumentation.utils import is_instrumentation_enabled
+from opentelemetry.instrumentation.utils import is_instrumentation_enabled, unwrap
+from wrapt import BaseObjectProxy, register_post_import_hook, wrap_function_wrapper
 
 T = TypeVar("T")
 
@@ -40,8 +42,46 @@ TARGETS = (
     ("langchain_core.runnables.fallbacks", "RunnableWithFallbacks.astream", True),
 )
 
+# LangGraph's Pregel starts the graph's run inside its own `stream`/`astream` (which
+# `invoke`/`ainvoke` consume). LangGraph is optional: wrapped when it is imported.
+LANGGRAPH_MODULE = "langgraph.pregel"
+LANGGRAPH_TARGETS = (("Pregel.stream", False), ("Pregel.astream", True))
+
 _get = _RUNTIME_CONTEXT.get_current
 _set = _RUNTIME_CONTEXT.attach
+_langgraph = {"wanted": False, "hooked": False}
+
+
+def wrap(module: Any, target: str, is_async: bool) -> None:
+    wrap_function_wrapper(module, target, own_context_async if is_async else own_context)
+
+
+def wrap_langgraph_when_imported() -> None:
+    """Wrap Pregel's streams now if LangGraph is imported, else when it is (once)."""
+    _langgraph["wanted"] = True
+    if not _langgraph["hooked"]:
+        _langgraph["hooked"] = True
+        register_post_import_hook(_wrap_langgraph, LANGGRAPH_MODULE)  # runs now if imported
+    elif LANGGRAPH_MODULE in sys.modules:
+        _wrap_langgraph(sys.modules[LANGGRAPH_MODULE])
+
+
+def unwrap_langgraph() -> None:
+    _langgraph["wanted"] = False
+    for target, _ in LANGGRAPH_TARGETS:
+        cls_name, method = target.split(".")
+        unwrap(f"{LANGGRAPH_MODULE}.{cls_name}", method)
+
+
+def _wrap_langgraph(module: Any) -> None:
+    # An import hook cannot be removed: after uninstrument() it must do nothing, and a
+    # second instrument() must not wrap twice.
+    if not _langgraph["wanted"]:
+        return
+    for target, is_async in LANGGRAPH_TARGETS:
+        cls_name, method = target.split(".")
+        if not isinstance(vars(getattr(module, cls_name)).get(method), BaseObjectProxy):
+            wrap(module, target, is_async)
 
 
 def own_context(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
