@@ -10,7 +10,7 @@ from langchain_core.callbacks import AsyncCallbackManager, CallbackManager
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from opentelemetry.instrumentation.utils import suppress_instrumentation
-from podcast_kg_otel_langchain import LangChainInstrumentor, extract
+from podcast_kg_otel_langchain import LangChainInstrumentor, extract, scope
 from podcast_kg_otel_langchain.handler import OtelCallbackHandler
 
 from instrumentors.langchain.tests.fakes import FailingChat, chat
@@ -109,3 +109,19 @@ def test_copied_configs_share_the_one_handler(spans):
 
     assert copy.deepcopy(handler) is handler
     assert copy.copy(handler) is handler
+
+
+async def test_context_restore_bug_keeps_async_results_and_errors(spans, monkeypatch, caplog):
+    caplog.set_level(logging.WARNING)
+    monkeypatch.setattr(scope, "settle", broken)
+    chain = PROMPT | chat("unchanged") | StrOutputParser()
+
+    assert await chain.ainvoke({"topic": "x"}) == "unchanged"
+    assert await chain.ainvoke({"topic": "y"}) == "unchanged"
+    with pytest.raises(ConnectionError):
+        await (PROMPT | chat(cls=FailingChat)).ainvoke({"topic": "z"})
+
+    ours = [r for r in caplog.records if "podcast-kg-otel-langchain" in r.getMessage()]
+    assert len(ours) == 1
+    assert "restore the caller's context" in ours[0].getMessage()
+    assert len(spans.named("invoke_workflow RunnableSequence")) == 3

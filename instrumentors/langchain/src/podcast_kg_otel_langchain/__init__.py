@@ -89,8 +89,10 @@ class LangChainInstrumentor(BaseInstrumentor):
         for module, target, is_async in streams.TARGETS:
             streams.wrap(module, target, is_async)
         streams.wrap_langgraph_when_imported()
-        for module, target in async_ends.TARGETS:
-            wrap_function_wrapper(module, target, async_ends.detach_after)
+        for module, target in async_ends.END_TARGETS:
+            wrap_function_wrapper(module, target, async_ends.detach_after_end)
+        for module, target in async_ends.CALL_TARGETS:
+            wrap_function_wrapper(module, target, async_ends.detach_after_call)
         self._embeddings = EmbeddingsPatcher(tracer)
         self._embeddings.patch(Embeddings)
 
@@ -101,7 +103,11 @@ class LangChainInstrumentor(BaseInstrumentor):
 
         for cls in (manager.CallbackManager, manager.AsyncCallbackManager):
             _unwrap_classmethod(cls, "configure")
-        for module, target, *_ in (*streams.TARGETS, *async_ends.TARGETS):
+        for module, target, *_ in (
+            *streams.TARGETS,
+            *async_ends.END_TARGETS,
+            *async_ends.CALL_TARGETS,
+        ):
             cls_name, method = target.split(".")
             unwrap(f"{module}.{cls_name}", method)
         streams.unwrap_langgraph()

@@ -16,30 +16,58 @@ stand-ins that are still on top of the caller's context.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
+
+from podcast_kg_otel_util.failopen import log_once
 
 from . import scope
 
+_logger = logging.getLogger(__name__)
+
 _MODULE = "langchain_core.callbacks.manager"
 
-# (module, "Class.method"): every shielded end callback, and the model calls that
-# deliver their end through `asyncio.gather`.
-TARGETS = (
+# (module, "Class.method") of every shielded end callback: its run manager has the run id.
+END_TARGETS = (
     (_MODULE, "AsyncCallbackManagerForChainRun.on_chain_end"),
     (_MODULE, "AsyncCallbackManagerForChainRun.on_chain_error"),
     (_MODULE, "AsyncCallbackManagerForLLMRun.on_llm_end"),
     (_MODULE, "AsyncCallbackManagerForLLMRun.on_llm_error"),
     (_MODULE, "AsyncCallbackManagerForRetrieverRun.on_retriever_end"),
     (_MODULE, "AsyncCallbackManagerForRetrieverRun.on_retriever_error"),
+)
+# The model calls that deliver `on_llm_end` through `asyncio.gather`: their runs have
+# ended when they return.
+CALL_TARGETS = (
     ("langchain_core.language_models.chat_models", "BaseChatModel.agenerate"),
     ("langchain_core.language_models.llms", "BaseLLM.agenerate"),
 )
 
 
-async def detach_after(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
-    """wrapt wrapper: await the end (or the whole model call), then undo the attach
-    of that run, and of any ended run of ours, on top of the context here."""
+async def detach_after_end(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+    """wrapt wrapper: await the shielded end, then undo the attach of that run (and of
+    any ended run of ours) on top of the context here."""
     try:
         return await wrapped(*args, **kwargs)
     finally:
-        scope.settle(getattr(instance, "run_id", None))
+        _settle(instance.run_id)
+
+
+async def detach_after_call(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+    """wrapt wrapper: await the model call, then undo the attach of its ended runs."""
+    try:
+        return await wrapped(*args, **kwargs)
+    finally:
+        _settle(None)
+
+
+def _settle(run_id: Any) -> None:
+    try:
+        scope.settle(run_id)
+    except Exception:  # fail open
+        log_once(
+            _logger,
+            "settle",
+            "podcast-kg-otel-langchain: could not restore the caller's context "
+            "after an async LangChain call",
+        )
