@@ -12,7 +12,8 @@ managers deliver end events from a shielded task with a copied context
   span of ours;
 * the end detaches silently when it runs in the context of the attach (and only when our
   span, or a later-started run of ours, is on top); a token of another context is
-  ignored;
+  ignored. For async ends, `settle` does it afterwards in the caller's own task
+  (`async_ends.py`), so the caller gets its own current span back;
 * a root run (no parent in LangChain's run tree) never takes one of our runs as its
   ambient parent: that is a sibling started in the same context (`batch()` starts every
   input before running any) or an ended run whose attach outlived it; it skips to that
