@@ -261,3 +261,20 @@ def test_uninstrument_removes_the_stream_wrappers(instrument):
 
     instrument()  # again: LangGraph's streams are wrapped once, not twice
     assert not isinstance(Pregel.__dict__["stream"].__wrapped__, BaseObjectProxy)
+
+
+async def test_consumer_spans_between_astream_events(spans):
+    chain = streaming_chain(spans)
+    tracer = spans.provider.get_tracer("app")
+
+    with tracer.start_as_current_span("request") as request:
+        events = 0
+        async for _event in chain.astream_events({"topic": "x"}, version="v2"):
+            with tracer.start_as_current_span(HANDLE):
+                events += 1
+        assert trace.get_current_span() is request
+
+    assert events > 5
+    assert len(children(spans, request, HANDLE)) == events
+    assert_run_tree(spans, request)
+    spans.assert_each_ended_once()
