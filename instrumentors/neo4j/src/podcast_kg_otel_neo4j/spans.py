@@ -95,7 +95,10 @@ class Steps:
     # -- span starts (all guarded by the callers) -------------------------------------
 
     def _session_run_span(self, session: Any, args: tuple, kwargs: dict) -> tuple[Span, bool]:
-        query, parameters, extra = _run_arguments(args, kwargs)
+        if len(args) == 1 and "query" not in kwargs and "parameters" not in kwargs:
+            query, parameters, extra = args[0], None, kwargs  # run(query, **params)
+        else:
+            query, parameters, extra = _run_arguments(args, kwargs)
         config = session._config
         database = config.database
         name, attributes = start_attributes(
@@ -169,7 +172,7 @@ class Steps:
     def _end_unit(self, unit: Unit, exc: BaseException | None) -> None:
         span = unit.span
         try:
-            if span.is_recording():
+            if unit.recording:
                 if exc is not None:
                     errors.record_exception(span, exc)
                 found = {attr.NEO4J_TRANSACTION_ATTEMPTS: unit.attempts}

@@ -31,9 +31,8 @@ _SERVERS_MAX = 256
 
 
 def _server_attributes(server: Any) -> dict[str, Any]:
-    cached = _SERVERS.get(id(server))
-    if cached is not None and cached[0] is server:
-        return cached[1]
+    """Derive (and cache, once complete) the facts of one connection; apply() reads
+    the cache first."""
     found: dict[str, Any] = {}
     peer = getattr(server, "address", None)
     if peer:
@@ -66,7 +65,11 @@ def apply(
     get = metadata.get
     server = get("server")
     if server is not None:
-        found.update(_server_attributes(server))
+        cached = _SERVERS.get(id(server))
+        if cached is not None and cached[0] is server:
+            found.update(cached[1])
+        else:
+            found.update(_server_attributes(server))
     if not namespace_known:
         database = get("db")
         if database and isinstance(database, str):
