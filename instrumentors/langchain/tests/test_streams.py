@@ -11,7 +11,12 @@ import pytest
 from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
-from langchain_core.runnables import Runnable, RunnableLambda
+from langchain_core.runnables import (
+    Runnable,
+    RunnableBranch,
+    RunnableLambda,
+    RunnableParallel,
+)
 from langgraph.pregel import Pregel
 from opentelemetry import trace
 from podcast_kg_otel_langchain import LangChainInstrumentor
@@ -277,4 +282,40 @@ async def test_consumer_spans_between_astream_events(spans):
     assert events > 5
     assert len(children(spans, request, HANDLE)) == events
     assert_run_tree(spans, request)
+    spans.assert_each_ended_once()
+
+
+def composite(kind, spans):
+    prompt_model = streaming_chain(spans)
+    if kind == "parallel":
+        return RunnableParallel(one=prompt_model), "invoke_workflow RunnableParallel<one>"
+    if kind == "branch":
+        return RunnableBranch((lambda _: True, prompt_model), prompt_model), (
+            "invoke_workflow RunnableBranch"
+        )
+    return prompt_model.with_fallbacks([prompt_model]), "invoke_workflow RunnableWithFallbacks"
+
+
+@pytest.mark.parametrize("kind", ["parallel", "branch", "fallbacks"])
+async def test_consumer_spans_of_composite_streams(spans, kind):
+    runnable, root_name = composite(kind, spans)
+    tracer = spans.provider.get_tracer("app")
+
+    with tracer.start_as_current_span("request") as request:
+        for _chunk in runnable.stream({"topic": "x"}):
+            with tracer.start_as_current_span(HANDLE):
+                pass
+        async for _chunk in runnable.astream({"topic": "x"}):
+            with tracer.start_as_current_span(HANDLE):
+                pass
+        assert trace.get_current_span() is request
+
+    roots = spans.named(root_name)
+    assert len(roots) == 2
+    assert all(r.parent.span_id == request.context.span_id for r in roots)
+    assert children(spans, request, HANDLE) == spans.named(HANDLE)
+    assert len(spans.named(HANDLE)) >= 6
+    for llm in spans.named(CHAT):
+        assert spans.parent_of(llm) in roots
+        assert children(spans, llm, READ)
     spans.assert_each_ended_once()
