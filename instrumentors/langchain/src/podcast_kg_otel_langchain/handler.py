@@ -166,8 +166,9 @@ class OtelCallbackHandler(BaseCallbackHandler):
         **kwargs: Any,
     ) -> None:
         try:
-            # None when no span may start (uninstrumented, or suppressed); read once,
-            # a root run's parent comes from it.
+            # The current context, or None when no span may start (uninstrumented, or
+            # inside suppress_instrumentation()). Read once per start: a root run's
+            # parent comes from it. The other start callbacks do the same.
             ctx = scope.start_context() if self.enabled else None
             if ctx is None:
                 return
@@ -280,8 +281,6 @@ class OtelCallbackHandler(BaseCallbackHandler):
         **kwargs: Any,
     ) -> None:
         try:
-            # None when no span may start (uninstrumented, or suppressed); read once,
-            # a root run's parent comes from it.
             ctx = scope.start_context() if self.enabled else None
             if ctx is None:
                 return
@@ -307,8 +306,6 @@ class OtelCallbackHandler(BaseCallbackHandler):
         **kwargs: Any,
     ) -> None:
         try:
-            # None when no span may start (uninstrumented, or suppressed); read once,
-            # a root run's parent comes from it.
             ctx = scope.start_context() if self.enabled else None
             if ctx is None:
                 return
@@ -376,8 +373,6 @@ class OtelCallbackHandler(BaseCallbackHandler):
         **kwargs: Any,
     ) -> None:
         try:
-            # None when no span may start (uninstrumented, or suppressed); read once,
-            # a root run's parent comes from it.
             ctx = scope.start_context() if self.enabled else None
             if ctx is None:
                 return
@@ -437,8 +432,6 @@ class OtelCallbackHandler(BaseCallbackHandler):
         **kwargs: Any,
     ) -> None:
         try:
-            # None when no span may start (uninstrumented, or suppressed); read once,
-            # a root run's parent comes from it.
             ctx = scope.start_context() if self.enabled else None
             if ctx is None:
                 return
