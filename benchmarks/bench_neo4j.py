@@ -32,7 +32,7 @@ processes of the machine, is printed too. A span costs more inside the query loo
 a tight loop (the driver's work between spans evicts caches); both are printed, the
 in-loop figure is the yardstick.
 
-    python benchmarks/bench_neo4j.py [--queries 50] [--rounds 41] [--episodes 3000]
+    python benchmarks/bench_neo4j.py [--queries 50] [--rounds 61] [--episodes 3000]
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ def _drop_episodes(driver: neo4j.Driver) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--queries", type=int, default=50, help="timed queries per round+mode")
-    parser.add_argument("--rounds", type=int, default=41)
+    parser.add_argument("--rounds", type=int, default=61)
     parser.add_argument("--episodes", type=int, default=3000, help="BenchEpisode nodes")
     options = parser.parse_args()
     driver = neo4j.GraphDatabase.driver(URI, auth=AUTH)
