@@ -65,6 +65,18 @@ def test_execute_query_retry_counts_attempts_on_one_span(driver, spans, label):
     assert span.status.status_code == StatusCode.UNSET
 
 
+def test_execute_query_options_given_positionally_and_double_underscore_parameters(driver, spans):
+    assert driver.execute_query("RETURN $a AS x", {"a": 1}, "r", "neo4j").records[0]["x"] == 1
+    assert driver.execute_query("RETURN 'lit', $x__ AS x", x__=5).records[0]["x"] == 5
+    positional, double = spans.neo4j()
+    assert positional.attributes["neo4j.access_mode"] == "READ"
+    assert positional.attributes["db.namespace"] == "neo4j"
+    assert positional.attributes["db.query.text"] == "RETURN $a AS x"
+    # `x__` is a query parameter (only a single trailing "_" marks an option), so the
+    # query counts as parameterized and its text is kept as written
+    assert double.attributes["db.query.text"] == "RETURN 'lit', $x__ AS x"
+
+
 def test_result_transformer_runs_inside_the_execute_query_span(driver, spans):
     def transformer(result):
         with spans.tracer.start_as_current_span("transform"):

@@ -52,8 +52,7 @@ def _address(owner: Any) -> Any:
 
 
 def _retry_event(unit: Unit) -> None:
-    unit.attempts += 1
-    if unit.attempts > 1:
+    try:
         unit.span.add_event(
             attr.EVENT_RETRY,
             {
@@ -61,14 +60,15 @@ def _retry_event(unit: Unit) -> None:
                 attr.ERROR_TYPE: unit.last_error or "_OTHER",
             },
         )
+    except Exception:  # fail open
+        oops("recording a retry")
 
 
 def attempt(unit: Unit) -> None:
     """An attempt of `unit` starts (retries start again): count it, note the retry."""
-    try:
+    unit.attempts += 1
+    if unit.attempts > 1:
         _retry_event(unit)
-    except Exception:  # fail open
-        oops("counting an attempt")
 
 
 def note_error(unit: Unit, exc: BaseException) -> None:
@@ -133,17 +133,15 @@ class Steps:
 
     def _execute_query_unit(self, driver: Any, args: tuple, kwargs: dict) -> tuple[Unit, bool]:
         """(unit, whether the call runs code of the user's: a result transformer)."""
-        options = dict(zip(_EXECUTE_QUERY_OPTIONS, args, strict=False)) if len(args) > 1 else {}
-        extra = {}
-        for key, value in kwargs.items():
-            if key[-1:] == "_":
-                options[key] = value
-            else:
-                extra[key] = value
+        # keyword query parameters: names not ending in exactly one "_" (the options)
+        extra = {k: v for k, v in kwargs.items() if k[-1:] != "_" or k[-2:] == "__"}
+        options = kwargs
+        if len(args) > 1:  # rare: options given positionally
+            options = {**kwargs, **dict(zip(_EXECUTE_QUERY_OPTIONS, args, strict=False))}
         database = options.get("database_")
         name, attributes = start_attributes(
             self.settings,
-            args[0] if len(args) == 1 else options.get("query_"),
+            args[0] if args else options.get("query_"),
             options.get("parameters_"),
             extra,
             database,
