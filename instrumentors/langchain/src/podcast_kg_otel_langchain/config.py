@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from podcast_kg_otel_util.content import capture_content_from_env, capture_enabled
-from podcast_kg_otel_util.env import env_bool, env_float, env_int, report_bad_value
+from podcast_kg_otel_util.content import capture_option
+from podcast_kg_otel_util.options import option_bool, option_float, option_int
 
 SHOW_ALL_RUNS_ENV = "PODCAST_KG_OTEL_LANGCHAIN_SHOW_ALL_RUNS"
 MAX_OPEN_RUNS_ENV = "PODCAST_KG_OTEL_LANGCHAIN_MAX_OPEN_RUNS"
@@ -25,55 +24,26 @@ class Settings:
     content_max_length: int = 4096
 
 
-def _checked(
-    kwargs: dict[str, Any], key: str, read: Callable[..., Any], fallback: Any, **bounds: Any
-) -> Any:
-    """The keyword argument `key` checked like its environment variable: a bad value (the
-    string "false", a zero cap, text for a number) warns and keeps `fallback`, never raises."""
-    value = kwargs.get(key)
-    if value is None:
-        return fallback
-    if isinstance(value, bool) and read is not env_bool:
-        report_bad_value(key, str(value), fallback, "expected a number")
-        return fallback
-    return read(key, fallback, environ={**os.environ, key: str(value)}, **bounds)
-
-
-def load(kwargs: dict[str, Any]) -> Settings:
-    """Settings for one `instrument()` call."""
+def load(kwargs: Mapping[str, Any]) -> Settings:
+    """Settings for one `instrument()` call (a bad value warns and falls back, see
+    podcast_kg_otel_util.options)."""
     defaults = Settings()
-    capture = kwargs.get("capture_content")
     return Settings(
-        capture_content=(
-            capture_content_from_env()
-            if capture is None
-            else capture_enabled(capture, "capture_content")
+        capture_content=capture_option(kwargs.get("capture_content"), "capture_content"),
+        show_all_runs=option_bool(
+            kwargs, "show_all_runs", SHOW_ALL_RUNS_ENV, defaults.show_all_runs
         ),
-        show_all_runs=_checked(
-            kwargs,
-            "show_all_runs",
-            env_bool,
-            env_bool(SHOW_ALL_RUNS_ENV, defaults.show_all_runs),
+        max_open_runs=option_int(
+            kwargs, "max_open_runs", MAX_OPEN_RUNS_ENV, defaults.max_open_runs, minimum=1
         ),
-        max_open_runs=_checked(
-            kwargs,
-            "max_open_runs",
-            env_int,
-            env_int(MAX_OPEN_RUNS_ENV, defaults.max_open_runs, minimum=1),
-            minimum=1,
+        run_timeout_s=option_float(
+            kwargs, "run_timeout", RUN_TIMEOUT_ENV, defaults.run_timeout_s, minimum=0.001
         ),
-        run_timeout_s=_checked(
-            kwargs,
-            "run_timeout",
-            env_float,
-            env_float(RUN_TIMEOUT_ENV, defaults.run_timeout_s, minimum=0.001),
-            minimum=0.001,
-        ),
-        content_max_length=_checked(
+        content_max_length=option_int(
             kwargs,
             "content_max_length",
-            env_int,
-            env_int(CONTENT_MAX_LENGTH_ENV, defaults.content_max_length, minimum=0),
+            CONTENT_MAX_LENGTH_ENV,
+            defaults.content_max_length,
             minimum=0,
         ),
     )
