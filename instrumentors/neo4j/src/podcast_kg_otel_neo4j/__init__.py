@@ -96,14 +96,17 @@ class Neo4jInstrumentor(BaseInstrumentor):
             transaction = importlib.import_module(_TRANSACTION.format(flavour=flavour))
             managed_tx = getattr(transaction, f"{prefix}ManagedTransaction")
             tx_class = f"{prefix}Transaction"
-            run = getattr(transaction, f"{tx_class}Base").run  # before we wrap it
+            # TransactionBase.run before we wrap it: execute_query's attempts call it
+            run = getattr(getattr(transaction, f"{tx_class}Base", None), "run", None)
             cls = AsyncWrappers if flavour == "async" else SyncWrappers
             wrappers = cls(tracer, settings, managed_tx, run)
             session = _SESSION.format(flavour=flavour)
             driver = _DRIVER.format(flavour=flavour)
             tx_module = transaction.__name__
             self._patch(driver, f"{prefix}Driver", "execute_query", wrappers.execute_query)
-            self._patch(driver, None, "_work", wrappers.query_work, _TransactionFunctionWrapper)
+            if run is not None:
+                work = wrappers.query_work
+                self._patch(driver, None, "_work", work, _TransactionFunctionWrapper)
             self._patch(session, f"{prefix}Session", "run", wrappers.session_run)
             for method in _MANAGED_METHODS:
                 self._patch(session, f"{prefix}Session", method, wrappers.managed(method))

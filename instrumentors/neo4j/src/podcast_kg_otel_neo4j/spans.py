@@ -83,7 +83,7 @@ class Steps:
     """Span steps bound to one tracer and one set of settings."""
 
     def __init__(
-        self, tracer: Tracer, settings: Settings, managed_tx_cls: type, run: Callable
+        self, tracer: Tracer, settings: Settings, managed_tx_cls: type, run: Callable | None
     ) -> None:
         self.tracer = tracer
         self.settings = settings
