@@ -77,6 +77,15 @@ def test_execute_query_options_given_positionally_and_double_underscore_paramete
     assert double.attributes["db.query.text"] == "RETURN 'lit', $x__ AS x"
 
 
+def test_execute_query_with_a_query_object(driver, spans):
+    query = neo4j.Query("RETURN $x AS x, 'lit' AS y", timeout=5, metadata={"app": "test"})
+    assert driver.execute_query(query, x=3).records[0]["x"] == 3
+    [span] = spans.neo4j()
+    assert span.attributes["db.query.text"] == "RETURN $x AS x, 'lit' AS y"
+    assert span.attributes["neo4j.transaction.attempts"] == 1
+    assert span.attributes["neo4j.query.type"] == "r"
+
+
 def test_result_transformer_runs_inside_the_execute_query_span(driver, spans):
     def transformer(result):
         with spans.tracer.start_as_current_span("transform"):
