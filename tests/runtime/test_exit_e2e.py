@@ -134,26 +134,6 @@ threading.Thread(target=work).start()
 """
 
 
-@pytest.mark.parametrize("protocol", ["http/protobuf", "grpc"])
-def test_spans_of_a_thread_outliving_the_main_thread_arrive(
-    protocol: str, run_instrumented, stack: Stack, jaeger: JaegerClient, service_name: str
-) -> None:
-    # The first span ends after interpreter shutdown began, when the grpc exporter can no
-    # longer be built (its thread pool refuses new work).
-    endpoint = stack.otlp_http_endpoint if protocol == "http/protobuf" else stack.otlp_grpc_endpoint
-    env = runtime_env(
-        stack,
-        service_name,
-        OTEL_EXPORTER_OTLP_PROTOCOL=protocol,
-        OTEL_EXPORTER_OTLP_ENDPOINT=endpoint,
-    )
-    result = run_instrumented(LATE_THREAD, env=env)
-    assert result.returncode == 0, result.stderr
-    assert "could not export" not in result.stderr, result.stderr
-    trace = jaeger.wait_for_trace(service_name, min_spans=1, timeout=30)
-    assert trace.root.name == "late.worker"
-
-
 FIRST_SPAN_AT_EXIT = """
 import atexit
 from opentelemetry import trace
@@ -168,11 +148,23 @@ atexit.register(report)
 
 
 @pytest.mark.parametrize("protocol", ["http/protobuf", "grpc"])
-def test_the_first_span_of_a_process_ended_in_an_atexit_handler_arrives(
-    protocol: str, run_instrumented, stack: Stack, jaeger: JaegerClient, service_name: str
+@pytest.mark.parametrize(
+    ("script", "span_name"),
+    [(LATE_THREAD, "late.worker"), (FIRST_SPAN_AT_EXIT, "atexit.summary")],
+    ids=["thread outliving the main thread", "atexit handler"],
+)
+def test_the_first_span_ended_after_the_program_ends_arrives(
+    protocol: str,
+    script: str,
+    span_name: str,
+    run_instrumented,
+    stack: Stack,
+    jaeger: JaegerClient,
+    service_name: str,
 ) -> None:
-    # No exporter was built before interpreter shutdown; the grpc one used to fail then
-    # ("cannot schedule new futures after interpreter shutdown").
+    # The process's first span ends after interpreter shutdown began (after the threading
+    # shutdown hook for the thread, in atexit for the handler). The grpc exporter could no
+    # longer be built then: its import needs a thread pool, which refuses new work.
     endpoint = stack.otlp_http_endpoint if protocol == "http/protobuf" else stack.otlp_grpc_endpoint
     env = runtime_env(
         stack,
@@ -180,8 +172,8 @@ def test_the_first_span_of_a_process_ended_in_an_atexit_handler_arrives(
         OTEL_EXPORTER_OTLP_PROTOCOL=protocol,
         OTEL_EXPORTER_OTLP_ENDPOINT=endpoint,
     )
-    result = run_instrumented(FIRST_SPAN_AT_EXIT, env=env)
+    result = run_instrumented(script, env=env)
     assert result.returncode == 0, result.stderr
     assert "could not export" not in result.stderr, result.stderr
     trace = jaeger.wait_for_trace(service_name, min_spans=1, timeout=30)
-    assert trace.root.name == "atexit.summary"
+    assert trace.root.name == span_name
