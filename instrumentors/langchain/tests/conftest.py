@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from podcast_kg_otel_langchain import LangChainInstrumentor
+
+
+@pytest.fixture
+def no_context_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """The test logs no context error, no handler error and no warning about an ended
+    span, and leaves no current span behind."""
+    caplog.set_level(logging.WARNING)
+    yield
+    messages = [r.getMessage() for r in caplog.records]
+    assert not [m for m in messages if "Failed to detach context" in m], messages
+    assert not [m for m in messages if "callback" in m or "podcast-kg-otel" in m], messages
+    assert not [m for m in messages if "ended span" in m], messages
+    assert not trace.get_current_span().get_span_context().is_valid
 
 
 class EndCounter(SpanProcessor):

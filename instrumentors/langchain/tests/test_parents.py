@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import logging
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -31,15 +30,7 @@ CHAT = "chat fake-model-1"
 HTTP = "POST /v1/chat/completions"
 
 
-@pytest.fixture(autouse=True)
-def no_context_errors(caplog):
-    """No test here may log a context error or a handler error, nor leak a current span."""
-    caplog.set_level(logging.WARNING)
-    yield
-    messages = [r.getMessage() for r in caplog.records]
-    assert not [m for m in messages if "Failed to detach context" in m], messages
-    assert not [m for m in messages if "callback" in m or "podcast-kg-otel" in m], messages
-    assert not trace.get_current_span().get_span_context().is_valid
+pytestmark = pytest.mark.usefixtures("no_context_errors")
 
 
 def http_chain(spans):
