@@ -96,14 +96,15 @@ def common(metadata: Mapping[str, Any], attrs: dict[str, Any]) -> None:
         attrs[attr.LANGGRAPH_STEP] = step
 
 
-# Invocation parameters read as numbers and as integers (bools excluded); `n` and the
+# Invocation parameters with the conversion each gets (bools excluded); `n` and the
 # max-token aliases are handled on their own.
-_NUMBER_PARAMS = (
-    ("top_p", attr.REQUEST_TOP_P),
-    ("frequency_penalty", attr.REQUEST_FREQUENCY_PENALTY),
-    ("presence_penalty", attr.REQUEST_PRESENCE_PENALTY),
+_CONVERTED_PARAMS = (
+    ("top_p", attr.REQUEST_TOP_P, _number),
+    ("frequency_penalty", attr.REQUEST_FREQUENCY_PENALTY, _number),
+    ("presence_penalty", attr.REQUEST_PRESENCE_PENALTY, _number),
+    ("top_k", attr.REQUEST_TOP_K, _int),
+    ("seed", attr.REQUEST_SEED, _int),
 )
-_INTEGER_PARAMS = (("top_k", attr.REQUEST_TOP_K), ("seed", attr.REQUEST_SEED))
 _MAX_TOKENS_PARAMS = ("max_tokens", "max_output_tokens", "max_tokens_to_sample", "num_predict")
 
 
@@ -119,11 +120,11 @@ def request(metadata: Mapping[str, Any], params: Mapping[str, Any], attrs: dict[
     if temperature is not None:
         attrs[attr.REQUEST_TEMPERATURE] = temperature
     # Most models set few of these: test the keys, and convert only those present.
-    for name, key in _NUMBER_PARAMS:
+    for name, key, convert in _CONVERTED_PARAMS:
         if name in params:
-            number = _number(params[name])
-            if number is not None:
-                attrs[key] = number
+            value = convert(params[name])
+            if value is not None:
+                attrs[key] = value
     max_tokens = metadata.get("ls_max_tokens")
     if not max_tokens:
         for name in _MAX_TOKENS_PARAMS:
@@ -133,11 +134,6 @@ def request(metadata: Mapping[str, Any], params: Mapping[str, Any], attrs: dict[
     max_tokens = _int(max_tokens)
     if max_tokens is not None:
         attrs[attr.REQUEST_MAX_TOKENS] = max_tokens
-    for name, key in _INTEGER_PARAMS:
-        if name in params:
-            integer = _int(params[name])
-            if integer is not None:
-                attrs[key] = integer
     if "n" in params:
         choices = _int(params["n"])
         if choices is not None and choices != 1:
