@@ -198,6 +198,24 @@ exit before the process dies by the signal, when the app has not set its own SIG
 Default: ``true``.
 """
 
+PODCAST_KG_OTEL_THREAD_CONTEXT = "PODCAST_KG_OTEL_THREAD_CONTEXT"
+"""
+.. envvar:: PODCAST_KG_OTEL_THREAD_CONTEXT
+
+``true`` carries the context current at ``Thread.start`` / ``ThreadPoolExecutor.submit``
+(``map``, ``run_in_executor``, ``threading.Timer``) into the thread, so its spans nest under
+it. Default: ``true``.
+"""
+
+PODCAST_KG_OTEL_PROCESS_CONTEXT = "PODCAST_KG_OTEL_PROCESS_CONTEXT"
+"""
+.. envvar:: PODCAST_KG_OTEL_PROCESS_CONTEXT
+
+``true`` sends the context current at submit time with each task of ``multiprocessing.Pool``
+and ``ProcessPoolExecutor`` (W3C ``traceparent``), attaches it in the worker around the task,
+and flushes the worker's spans after a task that made some. Default: ``true``.
+"""
+
 OTEL_PYTHON_LOG_AUTO_INSTRUMENTATION = "OTEL_PYTHON_LOG_AUTO_INSTRUMENTATION"
 """
 .. envvar:: OTEL_PYTHON_LOG_AUTO_INSTRUMENTATION

@@ -43,6 +43,8 @@ class RuntimeSettings:
     traced_functions: str = ""
     fork_handlers: bool = True
     sigterm_flush: bool = True
+    thread_context: bool = True
+    process_context: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> RuntimeSettings:
@@ -77,6 +79,8 @@ class RuntimeSettings:
             traced_functions=env.get(names.PODCAST_KG_OTEL_TRACED_FUNCTIONS, ""),
             fork_handlers=envtools.env_bool(names.PODCAST_KG_OTEL_FORK_HANDLERS, True, env),
             sigterm_flush=envtools.env_bool(names.PODCAST_KG_OTEL_FLUSH_ON_SIGTERM, True, env),
+            thread_context=envtools.env_bool(names.PODCAST_KG_OTEL_THREAD_CONTEXT, True, env),
+            process_context=envtools.env_bool(names.PODCAST_KG_OTEL_PROCESS_CONTEXT, True, env),
         )
 
 
@@ -198,3 +202,11 @@ def _install(provider: Any, settings: RuntimeSettings, other_signals: bool) -> N
         from podcast_kg_otel.functions import install_traced_functions
 
         install_traced_functions(settings.traced_functions)
+    if settings.thread_context:
+        from podcast_kg_otel import threads
+
+        threads.instrument()
+    if settings.process_context:
+        from podcast_kg_otel import processes
+
+        processes.instrument(batch, settings.exit_timeout)

@@ -1,0 +1,185 @@
+"""Trace context follows tasks into process pools, and the workers' spans are not lost.
+
+A task sent to ``multiprocessing.Pool`` (``apply``, ``apply_async``, ``map``,
+``map_async``, ``imap``, ``imap_unordered``, ``starmap``, ``starmap_async``) or to
+``concurrent.futures.ProcessPoolExecutor`` (``submit``, and ``map``, which goes through it)
+runs in the worker under the span current at submit time, with the fork, spawn and
+forkserver start methods. The context travels with the task as a W3C ``traceparent``
+carrier written by the global propagator: ``ProcessTask``, a picklable module-level
+wrapper holding the user's function and the carrier, extracts and attaches it in the worker
+around the call.
+
+A pool ends its workers with SIGTERM (``Pool.terminate``, ``with Pool(...)``) or reuses
+them for other work, so spans still buffered in a worker can be lost. When a task made
+spans, the worker flushes them before returning the task's result (bounded by
+``PODCAST_KG_OTEL_EXIT_TIMEOUT_MS``; a flush still running from an earlier task is not
+waited for again). A worker whose SDK is not configured runs the task unchanged.
+
+``multiprocessing.pool.ThreadPool`` runs tasks in threads of the same process: its tasks
+carry the context object itself (``threads.ContextCall``), nothing is flushed.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from types import ModuleType
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import propagate
+from opentelemetry.instrumentation.utils import unwrap
+from podcast_kg_otel_util.failopen import log_once
+
+from podcast_kg_otel import lazy
+from podcast_kg_otel.threads import ContextCall, wrap_once
+
+_logger = logging.getLogger("podcast_kg_otel.processes")
+
+#: The Pool methods that take the user's function first (``apply`` calls ``apply_async``).
+POOL_METHODS = (
+    "apply_async",
+    "map",
+    "map_async",
+    "starmap",
+    "starmap_async",
+    "imap",
+    "imap_unordered",
+)
+
+_enabled = False
+#: Batch processors (``queued`` counter, ``force_flush``) of this process's provider.
+_processors: list[Any] = []
+_flush_timeout = 0.5
+_flushing: threading.Thread | None = None
+
+
+def _queued() -> int:
+    return sum(processor.queued for processor in _processors)
+
+
+def _flush_all(processors: Sequence[Any]) -> None:
+    for processor in processors:
+        try:
+            processor.force_flush()
+        except Exception:
+            _logger.debug("flushing a worker's spans failed", exc_info=True)
+
+
+def _flush() -> None:
+    """Export this process's buffered spans, waiting at most the flush timeout."""
+    global _flushing
+    if _flushing is not None and _flushing.is_alive():
+        return  # the collector is slow or down: do not stack flushes
+    worker = threading.Thread(
+        target=_flush_all, args=(list(_processors),), name="podcast-kg-otel-task-flush"
+    )
+    worker.daemon = True
+    _flushing = worker
+    worker.start()
+    worker.join(_flush_timeout)
+
+
+class ProcessTask:
+    """The user's function and the submitter's context, as a picklable carrier."""
+
+    __slots__ = ("carrier", "function")
+
+    def __init__(self, function: Callable[..., Any], carrier: dict[str, str]) -> None:
+        self.function = function
+        self.carrier = carrier
+
+    def __reduce__(self) -> tuple[type, tuple[Callable[..., Any], dict[str, str]]]:
+        return (ProcessTask, (self.function, self.carrier))
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            queued = _queued()
+            token = otel_context.attach(propagate.extract(self.carrier))
+        except Exception:
+            log_once(_logger, "task-start", "podcast-kg-otel: could not attach a task's context")
+            return self.function(*args, **kwargs)
+        try:
+            return self.function(*args, **kwargs)
+        finally:
+            try:
+                otel_context.detach(token)
+                if _queued() != queued:
+                    _flush()
+            except Exception:
+                log_once(_logger, "task-end", "podcast-kg-otel: could not flush a task's spans")
+
+
+def _carry(function: Any, in_process: bool) -> Any:
+    """``function`` wrapped with the current context, or itself when there is none."""
+    current = otel_context.get_current()
+    if not current:
+        return function
+    if in_process:
+        return ContextCall(function, current)
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier, current)
+    return ProcessTask(function, carrier) if carrier else function
+
+
+def _replace_function(args: Any, kwargs: Any, keyword: str, in_process: bool) -> tuple[Any, Any]:
+    if args:
+        return (_carry(args[0], in_process), *args[1:]), kwargs
+    if keyword in kwargs:
+        return args, {**kwargs, keyword: _carry(kwargs[keyword], in_process)}
+    return args, kwargs
+
+
+def _wrapper(keyword: str, thread_pool: type | None = None) -> Callable[..., Any]:
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+        try:
+            in_process = thread_pool is not None and isinstance(instance, thread_pool)
+            args, kwargs = _replace_function(args, kwargs, keyword, in_process)
+        except Exception:
+            log_once(_logger, "submit", "podcast-kg-otel: could not carry context into a pool")
+        return wrapped(*args, **kwargs)
+
+    return wrapper
+
+
+def _wrap_pool(module: ModuleType) -> None:
+    if not _enabled:
+        return
+    wrapper = _wrapper("func", module.ThreadPool)
+    for name in POOL_METHODS:
+        wrap_once(module.Pool, name, wrapper)
+
+
+def _wrap_executor(module: ModuleType) -> None:
+    if _enabled:
+        wrap_once(module.ProcessPoolExecutor, "submit", _wrapper("fn"))
+
+
+def instrument(processors: Sequence[Any] = (), flush_timeout: float = 0.5) -> None:
+    """Carry the current context into process pools (wrapped when their modules are
+    first imported); ``processors`` are flushed after a task that made spans."""
+    global _enabled, _flush_timeout
+    _processors[:] = processors
+    _flush_timeout = flush_timeout
+    if _enabled:
+        return
+    _enabled = True
+    lazy.when_imported("multiprocessing.pool", _wrap_pool)
+    lazy.when_imported("concurrent.futures.process", _wrap_executor)
+
+
+def uninstrument() -> None:
+    """Restore every original method (a pending hook then does nothing)."""
+    global _enabled
+    if not _enabled:
+        return
+    _enabled = False
+    pool = sys.modules.get("multiprocessing.pool")
+    if pool is not None:
+        for name in POOL_METHODS:
+            unwrap(pool.Pool, name)
+    executor = sys.modules.get("concurrent.futures.process")
+    if executor is not None:
+        unwrap(executor.ProcessPoolExecutor, "submit")

@@ -1,0 +1,169 @@
+"""Trace context follows work into threads.
+
+Python starts every thread with an empty ``contextvars`` context, so spans made in work
+handed to a thread become traces of their own. Here the context current when the work is
+handed over travels with it:
+
+* ``threading.Thread`` (subclasses overriding ``run`` and ``threading.Timer`` included):
+  captured in ``Thread.start``, attached in the new thread around ``_bootstrap_inner``,
+  which calls ``run``;
+* ``concurrent.futures.ThreadPoolExecutor.submit`` (and ``map``, and the event loop's
+  ``run_in_executor``, which both go through ``submit``): the function is wrapped with the
+  context current at submit time.
+
+Nothing is captured when the context is empty, and a function that already runs in a
+copied ``contextvars`` context (``asyncio.to_thread``, ``ctx.run``) is not wrapped again.
+The worker threads of thread and process pools capture nothing at start: each task brings
+its own context, and a worker must not keep its first submitter's span for its lifetime.
+
+This is the distro's own implementation: the contrib ``opentelemetry-instrumentation-
+threading`` pins an older ``opentelemetry-instrumentation`` and would downgrade the user's
+contrib set.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import logging
+import sys
+import threading
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+import wrapt
+from opentelemetry import context as otel_context
+from opentelemetry.instrumentation.utils import unwrap
+from podcast_kg_otel_util.failopen import log_once
+
+from podcast_kg_otel import lazy
+
+_logger = logging.getLogger("podcast_kg_otel.threads")
+
+#: Where ``Thread.start`` leaves the context for the new thread to attach.
+_CONTEXT_ATTRIBUTE = "_podcast_kg_otel_context"
+
+#: Modules whose threads are pool workers or pool plumbing: they capture nothing at start.
+_POOL_MODULES = frozenset(
+    {"concurrent.futures.thread", "concurrent.futures.process", "multiprocessing.pool"}
+)
+
+_enabled = False
+
+
+class ContextCall:
+    """A function that runs under the context captured when it was handed over."""
+
+    __slots__ = ("context", "function")
+
+    def __init__(self, function: Callable[..., Any], context: otel_context.Context) -> None:
+        self.function = function
+        self.context = context
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        token = otel_context.attach(self.context)
+        try:
+            return self.function(*args, **kwargs)
+        finally:
+            otel_context.detach(token)
+
+
+def runs_in_copied_context(function: Any) -> bool:
+    """Whether ``function`` is ``Context.run`` of a copied ``contextvars`` context, bare or
+    in a ``functools.partial`` (``asyncio.to_thread``): it carries its context already."""
+    if isinstance(function, functools.partial):
+        function = function.func
+    return isinstance(getattr(function, "__self__", None), contextvars.Context)
+
+
+def _is_pool_thread(thread: threading.Thread) -> bool:
+    target = getattr(thread, "_target", None)
+    return (
+        type(thread).__module__ in _POOL_MODULES
+        or getattr(target, "__module__", None) in _POOL_MODULES
+    )
+
+
+def _start(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+    current = otel_context.get_current()
+    if not current:
+        return wrapped(*args, **kwargs)
+    captured = False
+    try:
+        if not _is_pool_thread(instance):
+            instance.__dict__[_CONTEXT_ATTRIBUTE] = current
+            captured = True
+    except Exception:
+        log_once(_logger, "thread-start", "podcast-kg-otel: could not capture a thread's context")
+    try:
+        return wrapped(*args, **kwargs)
+    except BaseException:
+        if captured:  # started twice, or no thread could be made: nothing will attach it
+            instance.__dict__.pop(_CONTEXT_ATTRIBUTE, None)
+        raise
+
+
+def _bootstrap_inner(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+    try:
+        captured = instance.__dict__.pop(_CONTEXT_ATTRIBUTE, None)
+        token = otel_context.attach(captured) if captured is not None else None
+    except Exception:
+        log_once(_logger, "thread-run", "podcast-kg-otel: could not attach a thread's context")
+        token = None
+    if token is None:
+        return wrapped(*args, **kwargs)
+    try:
+        return wrapped(*args, **kwargs)
+    finally:
+        otel_context.detach(token)
+
+
+def _submit(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+    current = otel_context.get_current()
+    if not current or not args:
+        return wrapped(*args, **kwargs)
+    try:
+        function = args[0]
+        if not runs_in_copied_context(function):
+            args = (ContextCall(function, current), *args[1:])
+    except Exception:
+        log_once(_logger, "submit", "podcast-kg-otel: could not carry context into a thread pool")
+    return wrapped(*args, **kwargs)
+
+
+def wrap_once(owner: type, name: str, wrapper: Callable[..., Any]) -> None:
+    """Wrap ``owner.name`` unless it is wrapped already (instrument, uninstrument and
+    instrument again before a lazily hooked module is imported leaves two hooks)."""
+    if not isinstance(owner.__dict__.get(name), wrapt.FunctionWrapper):
+        wrapt.wrap_function_wrapper(owner, name, wrapper)
+
+
+def _wrap_thread_pool(module: ModuleType) -> None:
+    if _enabled:
+        wrap_once(module.ThreadPoolExecutor, "submit", _submit)
+
+
+def instrument() -> None:
+    """Carry the current context into threads and thread pools (the pool module is
+    wrapped when it is first imported)."""
+    global _enabled
+    if _enabled:
+        return
+    _enabled = True
+    wrap_once(threading.Thread, "start", _start)
+    wrap_once(threading.Thread, "_bootstrap_inner", _bootstrap_inner)
+    lazy.when_imported("concurrent.futures.thread", _wrap_thread_pool)
+
+
+def uninstrument() -> None:
+    """Restore every original function (a pending pool hook then does nothing)."""
+    global _enabled
+    if not _enabled:
+        return
+    _enabled = False
+    unwrap(threading.Thread, "start")
+    unwrap(threading.Thread, "_bootstrap_inner")
+    module = sys.modules.get("concurrent.futures.thread")
+    if module is not None:
+        unwrap(module.ThreadPoolExecutor, "submit")
