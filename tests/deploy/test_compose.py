@@ -41,7 +41,7 @@ def test_services_images_ports_and_instrumented_pipeline(compose_binary):
 
     jaeger = services["jaeger"]
     assert jaeger["image"].startswith("jaegertracing/jaeger:2.")
-    assert {p["target"] for p in jaeger["ports"]} == {16686, 4317, 4318}
+    assert {p["target"] for p in jaeger["ports"]} == {16686, 4317, 4318, 13133, 8888}
     assert services["neo4j"]["image"] == "neo4j:5.26-community"
     assert services["neo4j"]["environment"]["NEO4J_AUTH"] == "neo4j/podcast-kg-test"
 
@@ -69,3 +69,18 @@ def test_pipeline_image_runs_under_opentelemetry_instrument():
         if line.startswith("COPY "):
             for source in line.split()[1:-1]:
                 assert (DEPLOY.parent / source).exists(), source
+
+
+def test_the_guides_troubleshooting_commands_reach_jaeger(compose_binary):
+    """`docker logs podcast-kg-jaeger` names the container; the health check and metrics the
+    README's troubleshooting section sends people to are published on the same host ports."""
+    result = compose_config(compose_binary, COMPOSE_FILE, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    jaeger = json.loads(result.stdout)["services"]["jaeger"]
+    assert jaeger["container_name"] == "podcast-kg-jaeger"
+    published = {p["target"]: int(p["published"]) for p in jaeger["ports"]}
+    assert published[13133] == 13133  # health: /status
+    assert published[8888] == 8888  # Jaeger's own metrics: /metrics
+    assert 14269 not in published  # Jaeger v1's admin port: the image no longer has it
+    # The healthcheck probes the port the README names.
+    assert "http://localhost:13133/status" in jaeger["healthcheck"]["test"]

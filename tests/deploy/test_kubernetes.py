@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from stacktools.manifests import (
     DEPLOY,
@@ -154,3 +155,57 @@ def test_scale_tier_routes_otlp_gateway_to_collectors():
     store = {"app.kubernetes.io/name": "elasticsearch"}
     for reader in (collector, {"app.kubernetes.io/name": "jaeger-query"}):
         assert 9200 in allowed_ports(manifests, "observability", store, reader)
+
+
+GUIDE_MANIFEST = DEPLOY.parent / "k8s" / "12-jaeger.yaml"
+
+
+def test_the_guides_manifest_path_is_our_jaeger_manifest():
+    """`kubectl apply -f k8s/12-jaeger.yaml` (the tracing guide) applies deploy/k8s/jaeger.yaml:
+    a relative link, so it holds in any clone, schema-valid under its own name."""
+    assert GUIDE_MANIFEST.is_symlink()
+    assert str(GUIDE_MANIFEST.readlink()) == "../deploy/k8s/jaeger.yaml"
+    assert GUIDE_MANIFEST.resolve() == (DEPLOY / "k8s" / "jaeger.yaml").resolve()
+    result = run_validate(GUIDE_MANIFEST)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_guides_manifest_applies_on_its_own():
+    """Its namespace comes first, identical to namespace.yaml's (applying both is a no-op)."""
+    objects = [doc for doc in yaml.safe_load_all(GUIDE_MANIFEST.read_text()) if doc]
+    assert objects[0]["kind"] == "Namespace"
+    assert objects[0] == yaml.safe_load((DEPLOY / "k8s" / "namespace.yaml").read_text())
+    namespaces = {obj["metadata"].get("namespace") for obj in objects[1:]}
+    assert namespaces == {objects[0]["metadata"]["name"]}
+
+
+def test_the_guides_port_forward_finds_the_jaeger_query_service():
+    """`kubectl port-forward svc/jaeger-query 16686:16686 -n podcast-kg` reaches Jaeger's
+    query port (API and UI)."""
+    manifests = load_manifests(DEPLOY / "k8s")
+    service = named(manifests, "Service", "jaeger-query")
+    assert service["metadata"]["namespace"] == "podcast-kg"
+    (port,) = service["spec"]["ports"]
+    assert port["port"] == 16686
+    pods = matching_pods(manifests, "podcast-kg", service["spec"]["selector"])
+    assert [labels["app.kubernetes.io/name"] for _ns, labels, _c in pods] == ["jaeger"]
+    (_ns, _labels, containers) = pods[0]
+    (container,) = containers
+    by_name = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert by_name[port["targetPort"]] == 16686
+
+
+def test_jaeger_health_and_metrics_ports_are_declared_and_configured():
+    """What the README's troubleshooting section sends people to: /status on 13133 (the
+    probes use it) and Jaeger's own metrics on 8888, listening beyond localhost."""
+    manifests = load_manifests(DEPLOY / "k8s")
+    (container,) = named(manifests, "Deployment", "jaeger")["spec"]["template"]["spec"][
+        "containers"
+    ]
+    by_name = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert by_name["health"] == 13133 and by_name["metrics"] == 8888
+    assert container["readinessProbe"]["httpGet"] == {"path": "/status", "port": "health"}
+    config = yaml.safe_load(named(manifests, "ConfigMap", "jaeger-config")["data"]["jaeger.yaml"])
+    assert config["extensions"]["healthcheckv2"]["http"]["endpoint"] == "0.0.0.0:13133"
+    (reader,) = config["service"]["telemetry"]["metrics"]["readers"]
+    assert reader["pull"]["exporter"]["prometheus"] == {"host": "0.0.0.0", "port": 8888}
