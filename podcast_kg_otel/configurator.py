@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
@@ -32,9 +32,13 @@ from podcast_kg_otel.defaults import (
     OFF_SAMPLERS,
     OTLP_EXPORTER,
     RATIO_SAMPLERS,
+    REMOTE_SAMPLERS,
 )
 from podcast_kg_otel.propagation import install_propagators
 from podcast_kg_otel.resource import build_resource
+
+if TYPE_CHECKING:
+    from podcast_kg_otel.sampling import TraceStrategy
 
 _logger = logging.getLogger(__name__)
 _OTLP_BY_PROTOCOL = {HTTP_PROTOCOL: "otlp_proto_http", GRPC_PROTOCOL: "otlp_proto_grpc"}
@@ -191,9 +195,16 @@ def build_span_processor(config: TracingConfig, exporter: SpanExporter) -> SpanP
     )
 
 
-def head_keep_ratio(config: TracingConfig) -> float | None:
+def head_keep_ratio(config: TracingConfig) -> float | TraceStrategy | None:
     """The share of traces the configured head sampler keeps, which tail sampling (when
-    on) takes over for error-free traces; None when the sampler has no fixed share."""
+    on) takes over for error-free traces: the remote strategy itself for the
+    ``jaeger_remote`` samplers (unless a tail ratio is set); None when the sampler has no
+    fixed share."""
+    if config.sampler in REMOTE_SAMPLERS and config.runtime.tail_ratio is None:
+        from podcast_kg_otel.remote_sampling import shared_sampler
+
+        arg = config.sampler_arg if isinstance(config.sampler_arg, str) else None
+        return shared_sampler(arg, service_name=config.service_name)
     if config.sampler in RATIO_SAMPLERS and isinstance(config.sampler_arg, float):
         return config.sampler_arg
     if config.sampler in OFF_SAMPLERS:

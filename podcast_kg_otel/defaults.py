@@ -26,6 +26,8 @@ TRACES_PATH = "/v1/traces"
 DEFAULT_PROPAGATORS = ("tracecontext", "baggage")
 DEFAULT_SAMPLER = "parentbased_always_on"
 RATIO_SAMPLERS = ("traceidratio", "parentbased_traceidratio")
+#: Samplers that apply the strategy Jaeger serves (podcast_kg_otel.remote_sampling).
+REMOTE_SAMPLERS = ("jaeger_remote", "parentbased_jaeger_remote")
 #: Head samplers that keep no trace: under tail sampling they keep only the error traces.
 OFF_SAMPLERS = ("always_off", "parentbased_always_off")
 COMPRESSIONS = ("none", "gzip", "deflate")

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.trace.export import SpanExporter
 
     from podcast_kg_otel.exporting import QuietSpanExporter
+    from podcast_kg_otel.sampling import TraceStrategy
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ def quiet_exporter(
 def export_processor(
     settings: RuntimeSettings,
     exporter: SpanExporter,
-    head_ratio: float | None,
+    head_ratio: float | TraceStrategy | None,
     batch: bool = True,
     **batch_options: Any,
 ) -> SpanProcessor:
@@ -112,7 +113,8 @@ def export_processor(
     when that is on.
 
     The tail ratio is ``PODCAST_KG_OTEL_TAIL_SAMPLING_RATIO``, else the configured ratio
-    sampler's share (``head_ratio``: its rate, 0 for the always-off samplers), else 1.0.
+    sampler's share (``head_ratio``: its rate, 0 for the always-off samplers, the remote
+    strategy for the ``jaeger_remote`` samplers), else 1.0.
     """
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 

@@ -5,7 +5,9 @@ A head sampler decides before anything has happened, so at a 10 % rate it throws
 holds a trace's spans until its *local root* (the first span of the trace in this
 process) ends. Then the whole trace is kept when any span has ERROR status, or when the
 root took longer than an optional threshold, and otherwise at ``ratio``, decided from the
-trace id exactly like ``TraceIdRatioBased`` so that head-sampled services agree.
+trace id exactly like ``TraceIdRatioBased`` so that head-sampled services agree. ``ratio``
+may instead be a strategy (the ``jaeger_remote`` sampler): it then decides the error-free
+traces from the trace id and the local root's name.
 
 Memory is bounded: past ``max_traces`` buffered traces or ``max_spans`` buffered spans,
 and for traces older than ``trace_timeout`` seconds, the oldest trace is decided early
@@ -22,6 +24,7 @@ import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
@@ -33,12 +36,19 @@ _TRACE_ID_LOW_BITS = (1 << 64) - 1
 _logger = logging.getLogger("podcast_kg_otel.sampling")
 
 
+class TraceStrategy(Protocol):
+    """Decides whether an error-free trace is kept, from its id and its root's name."""
+
+    def keeps(self, trace_id: int, operation: str) -> bool: ...
+
+
 @dataclass
 class _Buffered:
     root_span_id: int
     started: float
     spans: list[ReadableSpan] = field(default_factory=list)
     error: bool = False
+    root_name: str = ""
 
 
 class TailSamplingProcessor(SpanProcessor):
@@ -47,7 +57,7 @@ class TailSamplingProcessor(SpanProcessor):
     def __init__(
         self,
         next_processor: SpanProcessor,
-        ratio: float,
+        ratio: float | TraceStrategy,
         *,
         slow_threshold: float | None = None,
         max_traces: int = 2048,
@@ -57,8 +67,9 @@ class TailSamplingProcessor(SpanProcessor):
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.next_processor = next_processor
-        self.ratio = min(max(ratio, 0.0), 1.0)
-        self._bound = round(self.ratio * (_TRACE_ID_LOW_BITS + 1))
+        self.strategy = None if isinstance(ratio, (int, float)) else ratio
+        self.ratio = None if self.strategy is not None else min(max(ratio, 0.0), 1.0)
+        self._bound = round((self.ratio or 0.0) * (_TRACE_ID_LOW_BITS + 1))
         self.slow_threshold_ns = None if slow_threshold is None else int(slow_threshold * 1e9)
         self.max_traces = max_traces
         self.max_spans = max_spans
@@ -96,6 +107,10 @@ class TailSamplingProcessor(SpanProcessor):
             and root.end_time - root.start_time >= self.slow_threshold_ns
         ):
             keep, reason = True, "slow"
+        elif self.strategy is not None:
+            name = root.name if root is not None else buffered.root_name
+            keep = self.strategy.keeps(trace_id, name)
+            reason = "strategy" if keep else "dropped"
         else:
             keep = self._ratio_keeps(trace_id)
             reason = "ratio" if keep else "dropped"
@@ -153,7 +168,9 @@ class TailSamplingProcessor(SpanProcessor):
                     self._remember(trace_id, parent.trace_flags.sampled)
                     self.stats["traces_follow_parent"] += 1
                 else:
-                    self._buffers[trace_id] = _Buffered(context.span_id, self._clock())
+                    self._buffers[trace_id] = _Buffered(
+                        context.span_id, self._clock(), root_name=span.name
+                    )
         self.next_processor.on_start(span, parent_context=parent_context)
 
     def on_end(self, span: ReadableSpan) -> None:
