@@ -46,6 +46,15 @@ _STDLIB_TARGETS: dict[str, tuple[str, ...]] = {
     "urllib": ("urllib.request",),
 }
 
+# Instrumentors whose distribution's requirements do not name the right module: the
+# google-genai SDK lives in the `google` namespace package that protobuf (so the OTLP
+# exporter) imports too, and one httpx distribution ships an instrumentor per library.
+_NAMED_TARGETS: dict[str, tuple[str, ...]] = {
+    "google-genai": ("google.genai",),
+    "httpx": ("httpx",),
+    "httpx2": ("httpx2",),
+}
+
 
 def _initializing(module: ModuleType | None) -> bool:
     spec = getattr(module, "__spec__", None)
@@ -161,6 +170,8 @@ def instrumentor_targets(entry_point: Any) -> tuple[str, ...] | None:
     """
     if entry_point.name in _STDLIB_TARGETS:
         return _STDLIB_TARGETS[entry_point.name]
+    if entry_point.name in _NAMED_TARGETS:
+        return _NAMED_TARGETS[entry_point.name]
     dist = getattr(entry_point, "dist", None)
     if dist is None:
         return None
