@@ -268,6 +268,10 @@ def _sampler_settings(env: Mapping[str, str]) -> dict[str, Any]:
         )
     name = _raw(env, OTEL_TRACES_SAMPLER)
     if name is None:
+        if envtools.env_bool(legacy.PODCAST_KG_OTEL_REMOTE_SAMPLING, False, env):
+            # TRACING_SAMPLING_RATE stays the rate until Jaeger's first strategy arrives.
+            values["sampler"] = "parentbased_jaeger_remote"
+            values["sampler_arg"] = _raw(env, OTEL_TRACES_SAMPLER_ARG)
         return values
     if name not in components.installed(components.SAMPLER_GROUP):
         used = "parentbased_traceidratio" if "sampling_rate" in values else DEFAULT_SAMPLER

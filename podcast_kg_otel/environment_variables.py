@@ -140,6 +140,16 @@ Default: the configured ratio sampler's rate (``TRACING_SAMPLING_RATE`` /
 ``OTEL_TRACES_SAMPLER_ARG``), else ``1.0``.
 """
 
+PODCAST_KG_OTEL_REMOTE_SAMPLING = "PODCAST_KG_OTEL_REMOTE_SAMPLING"
+"""
+.. envvar:: PODCAST_KG_OTEL_REMOTE_SAMPLING
+
+``true`` turns central sampling on: the ``parentbased_jaeger_remote`` sampler, polling
+Jaeger's sampling endpoint (``OTEL_TRACES_SAMPLER_ARG`` when set, else port 5778 of
+``JAEGER_HOST``), with ``TRACING_SAMPLING_RATE`` as the rate until the first strategy
+arrives. ``OTEL_TRACES_SAMPLER``, when set, wins. Default: ``false``.
+"""
+
 PODCAST_KG_OTEL_TAIL_SAMPLING_SLOW_MS = "PODCAST_KG_OTEL_TAIL_SAMPLING_SLOW_MS"
 """
 .. envvar:: PODCAST_KG_OTEL_TAIL_SAMPLING_SLOW_MS
