@@ -13,7 +13,9 @@ A pool ends its workers with SIGTERM (``Pool.terminate``, ``with Pool(...)``) or
 them for other work, so spans still buffered in a worker can be lost. When a task made
 spans, the worker flushes them before returning the task's result (bounded by
 ``PODCAST_KG_OTEL_EXIT_TIMEOUT_MS``; a flush still running from an earlier task is not
-waited for again). A worker whose SDK is not configured runs the task unchanged.
+waited for again). A task submitted with no context runs with none in the worker (a
+worker forked while a span was current would otherwise run it under that span). A worker
+whose SDK is not configured runs the task unchanged.
 
 ``multiprocessing.pool.ThreadPool`` runs tasks in threads of the same process: its tasks
 carry the context object itself (``threads.ContextCall``), nothing is flushed.
@@ -97,7 +99,7 @@ class ProcessTask:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         try:
             queued = _queued()
-            token = otel_context.attach(propagate.extract(self.carrier))
+            token = otel_context.attach(propagate.extract(self.carrier, otel_context.Context()))
         except Exception:
             log_once(_logger, "task-start", "podcast-kg-otel: could not attach a task's context")
             return self.function(*args, **kwargs)
@@ -113,15 +115,19 @@ class ProcessTask:
 
 
 def _carry(function: Any, in_process: bool) -> Any:
-    """``function`` wrapped with the current context, or itself when there is none."""
+    """``function`` wrapped with the current context.
+
+    A thread pool's task goes as it is when no context is current. A process pool's task
+    is always wrapped: a worker forked while a span was current would otherwise run it
+    under that span, and its spans are flushed all the same.
+    """
     current = otel_context.get_current()
-    if not current:
-        return function
     if in_process:
-        return ContextCall(function, current)
+        return ContextCall(function, current) if current else function
     carrier: dict[str, str] = {}
-    propagate.inject(carrier, current)
-    return ProcessTask(function, carrier) if carrier else function
+    if current:
+        propagate.inject(carrier, current)
+    return ProcessTask(function, carrier)
 
 
 def _replace_function(args: Any, kwargs: Any, keyword: str, in_process: bool) -> tuple[Any, Any]:
@@ -176,6 +182,7 @@ def uninstrument() -> None:
     if not _enabled:
         return
     _enabled = False
+    _processors.clear()
     pool = sys.modules.get("multiprocessing.pool")
     if pool is not None:
         for name in POOL_METHODS:
