@@ -102,7 +102,8 @@ def _probability(obj: Mapping[str, Any] | None, where: str) -> float:
 def _operations(sampling: Mapping[str, Any]) -> Strategy:
     default = _number(sampling, "defaultSamplingProbability", "operationSampling", 1.0)
     lower = _number(sampling, "defaultLowerBoundTracesPerSecond", "operationSampling", None)
-    entries = sampling.get("perOperationStrategies") or []
+    entries = sampling.get("perOperationStrategies")
+    entries = [] if entries is None else entries
     if not isinstance(entries, list):
         raise StrategyError("operationSampling.perOperationStrategies is not a list")
     operations: dict[str, float] = {}
