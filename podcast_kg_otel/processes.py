@@ -52,14 +52,15 @@ POOL_METHODS = (
 )
 
 _enabled = False
-#: Batch processors (``queued`` counter, ``force_flush``) of this process's provider.
+#: The distro's batch processors of this process (``stats.ended``, ``force_flush``).
 _processors: list[Any] = []
 _flush_timeout = 0.5
 _flushing: threading.Thread | None = None
 
 
-def _queued() -> int:
-    return sum(processor.queued for processor in _processors)
+def _ended() -> int:
+    """Spans handed to export so far in this process."""
+    return sum(processor.stats.ended for processor in _processors)
 
 
 def _flush_all(processors: Sequence[Any]) -> None:
@@ -98,7 +99,7 @@ class ProcessTask:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         try:
-            queued = _queued()
+            ended = _ended()
             token = otel_context.attach(propagate.extract(self.carrier, otel_context.Context()))
         except Exception:
             log_once(_logger, "task-start", "podcast-kg-otel: could not attach a task's context")
@@ -108,7 +109,7 @@ class ProcessTask:
         finally:
             try:
                 otel_context.detach(token)
-                if _queued() != queued:
+                if _ended() != ended:
                     _flush()
             except Exception:
                 log_once(_logger, "task-end", "podcast-kg-otel: could not flush a task's spans")

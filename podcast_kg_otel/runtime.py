@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from podcast_kg_otel_util import env as envtools
-from podcast_kg_otel_util.failopen import log_once
+from podcast_kg_otel_util.failopen import guard, log_once
 
 from podcast_kg_otel import environment_variables as names
 
@@ -167,6 +167,18 @@ def install(provider: Any, settings: RuntimeSettings, other_signals: bool = Fals
         )
 
 
+def _install_context(settings: RuntimeSettings, batch: list[Any]) -> None:
+    """Context into threads and process pools (``threads``, ``processes``)."""
+    if settings.thread_context:
+        from podcast_kg_otel import threads
+
+        threads.instrument()
+    if settings.process_context:
+        from podcast_kg_otel import processes
+
+        processes.instrument(batch, settings.exit_timeout)
+
+
 def _install(provider: Any, settings: RuntimeSettings, other_signals: bool) -> None:
     from podcast_kg_otel.exporting import (
         EXIT_EXTENSION,
@@ -181,6 +193,8 @@ def _install(provider: Any, settings: RuntimeSettings, other_signals: bool) -> N
     provider.add_span_processor(tracker)
     processors = list(_processors(provider))
     batch = [p for p in processors if isinstance(p, CountingBatchSpanProcessor)]
+    with guard(_logger, "thread/process context set-up"):  # independent of the rest
+        _install_context(settings, batch)
     exit_handler = ExitHandler(settings.exit_timeout, tracker, batch)
     exit_handler.add_provider(provider)
     if other_signals:
@@ -204,11 +218,3 @@ def _install(provider: Any, settings: RuntimeSettings, other_signals: bool) -> N
         from podcast_kg_otel.functions import install_traced_functions
 
         install_traced_functions(settings.traced_functions)
-    if settings.thread_context:
-        from podcast_kg_otel import threads
-
-        threads.instrument()
-    if settings.process_context:
-        from podcast_kg_otel import processes
-
-        processes.instrument(batch, settings.exit_timeout)

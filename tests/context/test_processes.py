@@ -14,6 +14,7 @@ import multiprocessing
 import multiprocessing.pool
 import pickle
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import pytest
 from opentelemetry import context as otel_context
@@ -166,15 +167,15 @@ def test_process_task_errors_propagate_unchanged(tracer: Tracer) -> None:
 
 
 class CountingProcessor(SimpleSpanProcessor):
-    """Stands in for the distro's batch processor: counts queued spans and flushes."""
+    """Stands in for the distro's batch processor: counts ended spans and flushes."""
 
     def __init__(self) -> None:
         super().__init__(InMemorySpanExporter())
-        self.queued = 0
+        self.stats = SimpleNamespace(ended=0)
         self.flushes = 0
 
     def on_end(self, span: ReadableSpan) -> None:
-        self.queued += 1
+        self.stats.ended += 1
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         self.flushes += 1
