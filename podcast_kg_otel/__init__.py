@@ -18,6 +18,7 @@ from podcast_kg_otel.version import __version__
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from podcast_kg_otel.accounting import ExportStats, export_stats
     from podcast_kg_otel.config import TracingConfig
     from podcast_kg_otel.decorators import (
         trace_async,
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
     )
 
 _EXPORTS = {
+    "ExportStats": "podcast_kg_otel.accounting",
+    "export_stats": "podcast_kg_otel.accounting",
     "TracingConfig": "podcast_kg_otel.config",
     "init_tracing": "podcast_kg_otel.initialization",
     "get_tracer": "podcast_kg_otel.spans",
@@ -52,10 +55,12 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "ExportStats",
     "TracingConfig",
     "__version__",
     "add_span_attributes",
     "create_span",
+    "export_stats",
     "extract_context",
     "get_tracer",
     "init_tracing",

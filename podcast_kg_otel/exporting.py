@@ -1,38 +1,41 @@
-"""Quiet, lazily created span export and a bounded exit.
+"""Quiet, lazily created span export that counts every span it does not deliver.
 
 Three upstream behaviours make batch jobs miserable: the OTLP exporter (and the
 ``requests`` stack under it) is imported at start-up even by a process that never emits
-a span; a dead or hanging collector holds the process at exit for about 8 s of retries;
-and every failed batch logs a traceback. Here:
+a span; every failed batch logs a traceback; and the batch processor drops spans when
+its queue is full with a count-less ``Queue full, dropping Span.``. Here:
 
 * ``QuietSpanExporter`` builds the real exporter on first use, in a background thread as
-  soon as the first span ends, so nothing is lost and nothing is paid at start-up. Export
-  failures never raise or print tracebacks: one line at most per interval says where the
-  collector was expected and how many spans were dropped.
-* ``CountingBatchSpanProcessor`` counts what was queued, so spans abandoned at exit are
-  counted too.
-* ``OpenSpanTracker`` remembers spans that are still open, so the exit can end them
-  (marked with ``podcast_kg_otel.span.ended_at_exit``) and export them instead of losing
-  them (the ordering problem of pydantic/logfire#108).
-* ``ExitHandler`` replaces the providers' own ``atexit`` shutdown: it ends open spans,
-  then shuts the providers down in a helper thread and stops waiting when the budget is
-  spent.
+  soon as the first span ends. Export failures never raise or print tracebacks: one line
+  at most per interval says where the collector was expected, how many spans were
+  dropped and why, and the exit prints the exact total (``final_report``).
+* ``CountingBatchSpanProcessor`` counts every span it is handed in the pipeline's
+  ``SpanLedger`` (see ``accounting``), including those its full queue drops. While the
+  exporter is still being built, a thread that would overflow the queue waits instead
+  until the exporter is built and has taken its first batch: the build is starved of
+  the GIL by a busy program (seconds), so without the wait a burst from a program's
+  first instant lost all but the first 2,560 spans. The wait happens at most once, in
+  a burst, and costs about what the stock distro pays for the exporter at start-up.
+
+The bounded exit that flushes these pipelines is in ``exiting``.
 """
 
 from __future__ import annotations
 
-import atexit
+import collections
 import contextlib
 import importlib
 import logging
+import os
+import re
+import textwrap
 import threading
 import time
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from opentelemetry.context import Context
-from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import (
     BatchSpanProcessor,
     SpanExporter,
@@ -40,13 +43,21 @@ from opentelemetry.sdk.trace.export import (
 )
 
 from podcast_kg_otel import notices
-
-ENDED_AT_EXIT = "podcast_kg_otel.span.ended_at_exit"
-#: How much longer than its budget the exit may wait while export is making progress.
-EXIT_EXTENSION = 5.0
+from podcast_kg_otel.accounting import (
+    AFTER_SHUTDOWN,
+    EXIT_BUDGET,
+    EXPORT_FAILED,
+    QUEUE_FULL,
+    ExportStats,
+    SpanLedger,
+)
 
 _logger = logging.getLogger("podcast_kg_otel.export")
 _quiet = threading.local()
+#: Longest a thread that would overflow the queue waits for the exporter build.
+BUILD_WAIT_SECONDS = 30.0
+#: Longest it then waits for the first batch to leave the queue (a silent collector).
+ROOM_WAIT_SECONDS = 1.0
 
 
 class _QuietFilter(logging.Filter):
@@ -57,7 +68,7 @@ class _QuietFilter(logging.Filter):
             return True
         if getattr(_quiet, "first_message", None) is None:
             with contextlib.suppress(Exception):
-                _quiet.first_message = record.getMessage().splitlines()[0][:240]
+                _quiet.first_message = record.getMessage()
         return False
 
 
@@ -73,10 +84,61 @@ def _silence_exporter_loggers() -> None:
                 logger.addFilter(_filter)
 
 
+_ERRNO = re.compile(r"\[Errno -?\d+\] [^'\"()\[\]]+")
+_GRPC = re.compile(r"StatusCode\.(\w+).*?[Ee]rror details: (.+)", re.DOTALL)
+_HTTP_STATUS = re.compile(r"code: (\d{3}), reason: ([^,]+)")
+_MAX_REASON = 200
+
+
+def failure_reason(text: str) -> str:
+    """The cause inside an exporter's message or an exception's text, in whole words.
+
+    The OTLP exporters wrap the cause in long retry sentences (``Transient error
+    HTTPConnectionPool(...) ... Connection refused')) encountered while exporting...``);
+    cutting those at a length cut words and hid the cause.
+    """
+    text = " ".join(text.split())
+    if match := _GRPC.search(text):
+        detail = f"gRPC {match.group(1)}: {match.group(2)}"
+    elif match := _HTTP_STATUS.search(text):
+        detail = f"HTTP status {match.group(1)} {match.group(2).strip()}"
+    elif match := _ERRNO.search(text):
+        detail = f"connection failed: {match.group(0).strip()}"
+    elif "timed out" in text.lower():
+        detail = f"no answer in time: {text}"
+    else:
+        detail = text
+    return textwrap.shorten(detail, _MAX_REASON, placeholder=" ...")
+
+
 def _describe(error: BaseException) -> str:
-    text = str(error).splitlines()[0] if str(error) else ""
-    name = type(error).__name__
-    return f"{name}: {text[:160]}" if text else name
+    text = str(error)
+    return f"{type(error).__name__}: {failure_reason(text)}" if text else type(error).__name__
+
+
+def cause_words(stats: ExportStats, exit_budget: float | None = None) -> str:
+    """Each non-zero drop cause in ``stats`` as words, e.g. ``6 because ...``."""
+    parts = []
+    if stats.queue_full:
+        parts.append(
+            f"{stats.queue_full} because the export queue was full "
+            "(spans ended faster than they could be sent)"
+        )
+    if stats.export_failed:
+        reason = stats.last_failure or "no reason given"
+        parts.append(f"{stats.export_failed} because the collector did not take them ({reason})")
+    if stats.exit_budget:
+        budget = f" of {exit_budget:g} s" if exit_budget is not None else ""
+        tail = f" (last export error: {stats.last_failure})" if stats.last_failure else ""
+        if stats.export_failed:
+            tail = ""
+        parts.append(
+            f"{stats.exit_budget} because the exit budget{budget} ran out "
+            f"before the collector took them{tail}"
+        )
+    if stats.after_shutdown:
+        parts.append(f"{stats.after_shutdown} because they ended after export was shut down")
+    return "; ".join(parts)
 
 
 class QuietSpanExporter(SpanExporter):
@@ -84,7 +146,9 @@ class QuietSpanExporter(SpanExporter):
 
     ``endpoint`` is only used in the warning, to say where the collector was expected.
     ``exit_imports`` are modules the factory imports that cannot be imported once
-    interpreter shutdown has begun (see ``import_for_exit``).
+    interpreter shutdown has begun (see ``import_for_exit``). ``ledger`` counts what
+    becomes of the spans; a ``CountingBatchSpanProcessor`` over this exporter counts the
+    spans it is handed, otherwise ``export`` does.
     """
 
     def __init__(
@@ -99,10 +163,13 @@ class QuietSpanExporter(SpanExporter):
         if isinstance(exporter, SpanExporter):
             self._factory: Callable[[], SpanExporter] | None = None
             self._exporter: SpanExporter | None = exporter
+            _silence_exporter_loggers()
         else:
             self._factory = exporter
             self._exporter = None
         self.endpoint = endpoint
+        self.ledger = SpanLedger()
+        self.counts_ended = True
         self._exit_imports = tuple(exit_imports)
         self._warn_interval = warn_interval
         self._clock = clock
@@ -112,29 +179,42 @@ class QuietSpanExporter(SpanExporter):
         self._building = False
         self._last_success: float | None = None
         self._exiting = False
+        self._aborted = False
         self._shut_down = False
-        self.exported = 0
-        self.failed = 0
-        self._unreported = 0
-        self._last_reason = ""
+        self._reported = ExportStats()
         self._last_report: float | None = None
 
     # The real exporter -------------------------------------------------------------
 
-    def _inner(self) -> SpanExporter:
+    @property
+    def built(self) -> bool:
+        return self._exporter is not None
+
+    @property
+    def exiting(self) -> bool:
+        return self._exiting
+
+    def _inner(self, timeout: float = -1) -> SpanExporter:
         if self._exporter is None:
-            with self._create_lock:
+            if not self._create_lock.acquire(timeout=timeout):
+                raise TimeoutError("the span exporter is still being built")
+            try:
                 if self._exporter is None:
-                    self._building = True
-                    was_quiet = getattr(_quiet, "active", False)
-                    _quiet.active = True
-                    try:
-                        self._exporter = self._factory()  # type: ignore[misc]
-                    finally:
-                        _quiet.active = was_quiet
-                        self._building = False
-                    _silence_exporter_loggers()
-        return self._exporter
+                    self._build()
+            finally:
+                self._create_lock.release()
+        return self._exporter  # type: ignore[return-value]
+
+    def _build(self) -> None:
+        self._building = True
+        was_quiet = getattr(_quiet, "active", False)
+        _quiet.active = True
+        try:
+            self._exporter = self._factory()  # type: ignore[misc]
+        finally:
+            _quiet.active = was_quiet
+            self._building = False
+        _silence_exporter_loggers()
 
     def _prepare_in_background(self) -> None:
         try:
@@ -142,11 +222,11 @@ class QuietSpanExporter(SpanExporter):
         except Exception:  # export() reports the same failure when it retries
             _logger.debug("creating the span exporter failed", exc_info=True)
 
-    def build_now(self) -> None:
-        """Build the real exporter in this thread (no-op when built); failures are left
-        for ``export`` to report."""
+    def build_now(self, timeout: float = -1) -> None:
+        """Build the real exporter in this thread, or wait for the thread building it
+        (no-op when built); failures are left for ``export`` to report."""
         with contextlib.suppress(Exception):
-            self._inner()
+            self._inner(timeout)
 
     def import_for_exit(self) -> None:
         """While the exporter is not built, import what building it at exit would need
@@ -172,31 +252,41 @@ class QuietSpanExporter(SpanExporter):
             self._prepared = False
         self._create_lock = threading.Lock()
         self._report_lock = threading.Lock()
-        self.exported = self.failed = self._unreported = 0
+        self.ledger.reset()
+        self._reported = ExportStats()
         self._last_report = None
-        self._exiting = self._shut_down = self._building = False
+        self._exiting = self._aborted = self._shut_down = self._building = False
 
     # SpanExporter ------------------------------------------------------------------
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         count = len(spans)
+        if self.counts_ended:
+            self.ledger.add("ended", count)
         if self._shut_down:
-            self._dropped(count, "the exporter was already shut down")
+            self.ledger.add(EXIT_BUDGET if self._aborted else AFTER_SHUTDOWN, count)
             return SpanExportResult.FAILURE
         _quiet.active = True
         _quiet.first_message = None
         try:
             result = self._inner().export(spans)
-            reason = _quiet.first_message or "the collector rejected the batch"
+            message = _quiet.first_message
+            reason = failure_reason(message) if message else "the collector rejected the batch"
         except Exception as error:  # never into the batch processor: it prints tracebacks
-            result, reason = SpanExportResult.FAILURE, _describe(error)
+            result, message, reason = SpanExportResult.FAILURE, "", _describe(error)
         finally:
             _quiet.active = False
         if result is SpanExportResult.SUCCESS:
-            self.exported += count
+            self.ledger.add("delivered", count)
             self._last_success = time.monotonic()
+            return result
+        self._last_success = None
+        if self._aborted:  # interrupted by the exit; keep what the exporter said, if anything
+            self.ledger.add(EXIT_BUDGET, count, failure=reason if message else None)
         else:
-            self._dropped(count, reason)
+            self.ledger.add(EXPORT_FAILED, count, failure=reason)
+        if not self._exiting:
+            self.report()
         return result
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
@@ -231,238 +321,137 @@ class QuietSpanExporter(SpanExporter):
         last = self._last_success
         return self._building or (last is not None and time.monotonic() - last < window)
 
-    def _dropped(self, count: int, reason: str) -> None:
-        self._last_success = None
+    def report(self) -> None:
+        """Warn about drops not reported yet, at most once per interval."""
         with self._report_lock:
-            self.failed += count
-            self._unreported += count
-            self._last_reason = reason
-        if not self._exiting:
-            self.report()
-
-    def report(self, extra_dropped: int = 0, final: bool = False) -> None:
-        """Warn about unreported drops, at most once per interval."""
-        with self._report_lock:
-            self._unreported += extra_dropped
-            if extra_dropped and not self._last_reason:
-                self._last_reason = "the exit budget ran out before the collector answered"
             now = self._clock()
-            recent = self._last_report is not None and now - self._last_report < self._warn_interval
-            if not self._unreported or recent:
+            if self._last_report is not None and now - self._last_report < self._warn_interval:
                 return
-            count, self._unreported = self._unreported, 0
+            stats = self.ledger.snapshot()
+            new = _difference(stats, self._reported)
+            if not new.dropped:
+                return
+            self._reported = stats
             self._last_report = now
-            reason = self._last_reason
-        when = (
-            "at exit" if final else f"(next report in {self._warn_interval:.0f} s at the earliest)"
-        )
         notices.warn(
             _logger,
-            f"podcast-kg-otel: could not export spans to the collector at {self.endpoint} "
-            f"({reason}); dropped {count} span(s) {when}",
+            f"podcast-kg-otel: could not deliver spans to the collector at {self.endpoint}: "
+            f"dropped {new.dropped} span(s) since the last report "
+            f"({cause_words(new)}); next report in {self._warn_interval:.0f} s at the earliest",
+        )
+
+    def final_report(self, exit_budget: float | None = None) -> None:
+        """The exit's line: every span dropped in this process, by cause (not rate-limited;
+        nothing when every span was delivered)."""
+        stats = self.ledger.snapshot()
+        if not stats.dropped:
+            return
+        notices.warn(
+            _logger,
+            f"podcast-kg-otel: dropped {stats.dropped} of {stats.ended} span(s) in all, "
+            f"not delivered to the collector at {self.endpoint}: "
+            f"{cause_words(stats, exit_budget)}",
         )
 
     def begin_exit(self) -> None:
-        """From now on, keep reports for one final line."""
+        """From now on, keep reports for the final line."""
         self._exiting = True
 
     def abort(self) -> None:
-        """Interrupt retries of the real exporter (its shutdown wakes their sleeps)."""
+        """Interrupt retries of the real exporter (its shutdown wakes their sleeps); what
+        fails from now on failed for want of time."""
+        self._aborted = True
         self.shutdown()
 
 
+def _difference(now: ExportStats, before: ExportStats) -> ExportStats:
+    return ExportStats(
+        queue_full=now.queue_full - before.queue_full,
+        export_failed=now.export_failed - before.export_failed,
+        exit_budget=now.exit_budget - before.exit_budget,
+        after_shutdown=now.after_shutdown - before.after_shutdown,
+        last_failure=now.last_failure,
+    )
+
+
+class _CountingQueue(collections.deque):  # type: ignore[type-arg]
+    """The batch processor's queue, counting the oldest span it drops when full.
+
+    The SDK appends with ``appendleft`` (a full bounded deque silently drops its right
+    end) and pops with ``pop`` from its worker; both go through one lock so a drop is
+    counted exactly when it happens.
+    """
+
+    def __init__(self, maxlen: int, ledger: SpanLedger) -> None:
+        super().__init__((), maxlen)
+        self.ledger = ledger
+        self._new_lock()
+        reinit = weakref.WeakMethod(self._new_lock)
+        os.register_at_fork(after_in_child=lambda: (method := reinit()) and method())
+
+    def _new_lock(self) -> None:
+        self._room = threading.Condition(threading.Lock())
+
+    def full(self) -> bool:
+        return len(self) == self.maxlen
+
+    def wait_for_room(self, timeout: float) -> None:
+        """Wait until the worker has taken spans out of a full queue."""
+        with self._room:
+            self._room.wait_for(lambda: len(self) < self.maxlen, timeout)  # type: ignore[operator]
+
+    def appendleft(self, span: Any) -> None:
+        with self._room:
+            if len(self) == self.maxlen:
+                self.ledger.add(QUEUE_FULL)
+            super().appendleft(span)
+
+    def pop(self) -> Any:
+        with self._room:
+            span = super().pop()
+            self._room.notify_all()
+            return span
+
+
 class CountingBatchSpanProcessor(BatchSpanProcessor):
-    """A BatchSpanProcessor that counts the spans it queued, and warms the exporter."""
+    """A BatchSpanProcessor that counts every span it is handed, and warms the exporter."""
 
     def __init__(self, exporter: QuietSpanExporter, **kwargs: Any) -> None:
         super().__init__(exporter, **kwargs)
         self.quiet_exporter = exporter
-        self.queued = 0
-        self._count_lock = threading.Lock()
+        self.ledger = exporter.ledger
+        exporter.counts_ended = False
+        self._warming = False
+        self._batch = getattr(self, "_batch_processor", None)
+        self._queue: _CountingQueue | None = None
+        queue = getattr(self._batch, "_queue", None)
+        if isinstance(queue, collections.deque) and queue.maxlen:
+            self._queue = _CountingQueue(queue.maxlen, self.ledger)
+            self._batch._queue = self._queue  # type: ignore[union-attr]
 
     def on_end(self, span: ReadableSpan) -> None:
-        if span.context is not None and span.context.trace_flags.sampled:
-            with self._count_lock:
-                first = not self.queued
-                self.queued += 1
-            if first:
-                self.quiet_exporter.prepare()
+        if not (span.context is not None and span.context.trace_flags.sampled):
+            return
+        self.ledger.add("ended")
+        if getattr(self._batch, "_shutdown", False):
+            self.ledger.add(AFTER_SHUTDOWN)
+            return
+        exporter = self.quiet_exporter
+        if not exporter.built:
+            if not self._warming:
+                self._warming = True
+                exporter.prepare()
+            if self._queue is not None and self._queue.full() and not exporter.exiting:
+                # See the module docstring: wait for the exporter and its first batch.
+                started = time.monotonic()
+                exporter.build_now(BUILD_WAIT_SECONDS)
+                left = BUILD_WAIT_SECONDS - (time.monotonic() - started)
+                self._queue.wait_for_room(min(ROOM_WAIT_SECONDS, left))
         super().on_end(span)
 
-    def unexported(self) -> int:
-        """Spans queued but neither exported nor counted as failed yet."""
-        exporter = self.quiet_exporter
-        return max(0, self.queued - exporter.exported - exporter.failed)
-
-    def reset_after_fork(self) -> None:
-        self.queued = 0
-        self._count_lock = threading.Lock()
-
-
-class OpenSpanTracker(SpanProcessor):
-    """Knows the spans that are still open, so they can be ended at exit.
-
-    Spans are held weakly: one the application abandoned (nothing references it any more)
-    is collected as without us, and its entry is pruned once the table has doubled, instead
-    of the span being kept for the life of the process. (No weakref callbacks: they would
-    mutate the table from the garbage collector, in the middle of a copy.)
-    """
-
-    _PRUNE_MIN = 1024
-
-    def __init__(self) -> None:
-        self._open: dict[tuple[int, int], weakref.ref[Span]] = {}
-        self._prune_at = self._PRUNE_MIN
-
-    @staticmethod
-    def _key(span: ReadableSpan) -> tuple[int, int]:
-        context = span.get_span_context()
-        return (context.trace_id, context.span_id)
-
-    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
-        self._open[self._key(span)] = weakref.ref(span)
-        if len(self._open) > self._prune_at:
-            self._prune()
-
-    def _prune(self) -> None:
-        for key, reference in self._open.copy().items():
-            if reference() is None:
-                self._open.pop(key, None)
-        self._prune_at = max(self._PRUNE_MIN, 2 * len(self._open))
-
-    def on_end(self, span: ReadableSpan) -> None:
-        # The SDK passes a new ReadableSpan to on_end, hence the key by span context.
-        self._open.pop(self._key(span), None)
-
-    def open_spans(self) -> list[Span]:
-        # dict.copy() runs without releasing the GIL: safe while other threads add spans.
-        spans = (reference() for reference in self._open.copy().values())
-        return [span for span in spans if span is not None]
-
-    def end_open_spans(self) -> int:
-        """End every open span, newest first, marked as ended at exit."""
-        spans = sorted(self.open_spans(), key=lambda s: s.start_time or 0, reverse=True)
-        for span in spans:
-            try:
-                span.set_attribute(ENDED_AT_EXIT, True)
-                span.end()
-            except Exception:
-                _logger.debug("ending an open span at exit failed", exc_info=True)
-        return len(spans)
-
-    def reset_after_fork(self) -> None:
-        """The child inherits the parent's open spans; they are not the child's to end."""
-        self._open.clear()
-
-    def shutdown(self) -> None:
-        self._open.clear()
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return True
-
-
-def _other_threads_running() -> bool:
-    """Non-daemon threads still running: they may end spans after the main thread ends."""
-    current = threading.current_thread()
-    return any(
-        thread is not current and not thread.daemon and thread.is_alive()
-        for thread in threading.enumerate()
-    )
-
-
-class ExitHandler:
-    """Bounded, quiet shutdown of the telemetry providers at interpreter exit."""
-
-    def __init__(
-        self,
-        budget_seconds: float,
-        tracker: OpenSpanTracker | None = None,
-        processors: Sequence[CountingBatchSpanProcessor] = (),
-    ) -> None:
-        self.budget = budget_seconds
-        self.tracker = tracker
-        self.processors = list(processors)
-        self.providers: list[Any] = []
-        self.timed_out = False
-        self._ran = False
-
     @property
-    def started(self) -> bool:
-        """Whether the exit has begun (it runs once)."""
-        return self._ran
-
-    def add_provider(self, provider: Any) -> None:
-        """Take over ``provider``'s own atexit shutdown, which has no bound."""
-        atexit.unregister(provider.shutdown)
-        self.providers.append(provider)
-
-    def install(self) -> None:
-        atexit.register(self.run)
-        # Exporter modules cannot be imported once interpreter shutdown has begun (the grpc
-        # exporter's import needs a thread pool), and atexit runs after that point. A
-        # threading-shutdown hook runs before it: build the exporters there if they will
-        # be needed. It is private API, hence the guard.
-        with contextlib.suppress(AttributeError, RuntimeError):
-            threading._register_atexit(self._build_exporters)  # type: ignore[attr-defined]
-
-    def _build_exporters(self) -> None:
-        pending = (
-            self.tracker is not None and bool(self.tracker.open_spans())
-        ) or _other_threads_running()
-        for processor in self.processors:
-            if processor.queued or pending:
-                processor.quiet_exporter.build_now()
-            else:  # an atexit handler may still end this process's first span
-                processor.quiet_exporter.import_for_exit()
-
-    def _shutdown_all(self) -> None:
-        for provider in self.providers:
-            try:
-                provider.shutdown()
-            except Exception:
-                _logger.debug("provider shutdown failed", exc_info=True)
+    def stats(self) -> ExportStats:
+        return self.ledger.snapshot()
 
     def reset_after_fork(self) -> None:
-        """A forked child runs its own exit (before ``os._exit`` or at ``atexit``)."""
-        self._ran = False
-        self.timed_out = False
-
-    def run(self) -> None:
-        """End open spans, flush and shut down, giving up when the budget is spent."""
-        if self._ran:
-            return
-        self._ran = True
-        deadline = time.monotonic() + self.budget
-        exporters = [processor.quiet_exporter for processor in self.processors]
-        for exporter in exporters:
-            exporter.begin_exit()
-        if self.tracker is not None:
-            self.tracker.end_open_spans()
-        worker = threading.Thread(
-            target=self._shutdown_all, name="podcast-kg-otel-exit", daemon=True
-        )
-        worker.start()
-        # Keep a little of the budget to interrupt retries, so drops are counted cleanly.
-        grace = min(0.1, self.budget / 4)
-        worker.join(max(0.0, deadline - time.monotonic() - grace))
-        # A collector that keeps answering (or an exporter still starting) is not a dead
-        # one: give it up to EXIT_EXTENSION more, so a busy machine loses no span.
-        hard_deadline = deadline + EXIT_EXTENSION
-        while (
-            worker.is_alive()
-            and time.monotonic() < hard_deadline
-            and any(exporter.making_progress(self.budget) for exporter in exporters)
-        ):
-            worker.join(0.02)
-        if worker.is_alive():
-            self.timed_out = True
-            _quiet.active = True
-            try:
-                for exporter in exporters:
-                    exporter.abort()
-            finally:
-                _quiet.active = False
-            worker.join(max(0.0, deadline - time.monotonic()))
-        for processor in self.processors:
-            abandoned = processor.unexported() if worker.is_alive() else 0
-            processor.quiet_exporter.report(extra_dropped=abandoned, final=True)
+        self._warming = False

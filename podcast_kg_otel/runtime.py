@@ -118,11 +118,13 @@ def export_processor(
     """
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
+    from podcast_kg_otel.accounting import track
     from podcast_kg_otel.exporting import CountingBatchSpanProcessor, QuietSpanExporter
     from podcast_kg_otel.sampling import TailSamplingProcessor
 
     if not isinstance(exporter, QuietSpanExporter):
         exporter = quiet_exporter(settings, exporter, type(exporter).__name__)
+    track(exporter.ledger)  # read by podcast_kg_otel.export_stats()
     processor: SpanProcessor = (
         CountingBatchSpanProcessor(exporter, **batch_options)
         if batch
@@ -180,12 +182,8 @@ def _install_context(settings: RuntimeSettings, batch: list[Any]) -> None:
 
 
 def _install(provider: Any, settings: RuntimeSettings, other_signals: bool) -> None:
-    from podcast_kg_otel.exporting import (
-        EXIT_EXTENSION,
-        CountingBatchSpanProcessor,
-        ExitHandler,
-        OpenSpanTracker,
-    )
+    from podcast_kg_otel.exiting import EXIT_EXTENSION, ExitHandler, OpenSpanTracker
+    from podcast_kg_otel.exporting import CountingBatchSpanProcessor
     from podcast_kg_otel.fork import install_fork_handlers
     from podcast_kg_otel.sampling import TailSamplingProcessor
 

@@ -7,6 +7,14 @@ that runs the bounded exit (``ExitHandler.run``: end open spans, flush within th
 budget) and then re-delivers the signal with the default disposition, so the process still
 dies by SIGTERM with the status its parent expects. An app that installs its own handler
 later replaces ours; its own exit path then runs the usual ``atexit`` flush.
+
+Python runs the handler in the main thread, between two bytecodes of whatever it was
+doing. If that was telemetry code (a span half-way through ``end()``, holding its lock or
+ended but not yet queued; our queue's lock; a logging handler's), ending spans there
+would collide with it: the SDK warns ``Setting attribute on ended span.`` and the span is
+lost. So the handler first looks at the interrupted stack; while it is inside such code
+the signal is delivered again a moment later, and the exit runs once the main thread is
+stopped in the app's own code, on the main thread itself.
 """
 
 from __future__ import annotations
@@ -14,20 +22,62 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 import threading
+import time
+from types import FrameType
 from typing import Protocol
 
 from podcast_kg_otel_util.failopen import log_once
 
 _logger = logging.getLogger(__name__)
 
-#: Extra wait past the exit's own bound for the flush thread, so a stuck flush never keeps
-#: a terminated process alive.
+#: Extra wait past the exit's own bound for the fallback flush thread, so a stuck flush
+#: never keeps a terminated process alive.
 _JOIN_MARGIN = 1.0
+#: How long the exit waits for the main thread to leave telemetry code, and how often it
+#: looks again. Past the limit (a main thread blocked inside an export, say) the exit runs
+#: in a helper thread instead.
+_DEFER_LIMIT = 1.0
+_DEFER_STEP = 0.002
+
+
+def _code_roots() -> tuple[str, ...]:
+    """Source folders whose frames may hold a lock the exit needs."""
+    import opentelemetry.sdk
+
+    import podcast_kg_otel
+
+    folders = [
+        os.path.dirname(os.path.dirname(opentelemetry.sdk.__file__)),  # the opentelemetry tree
+        os.path.dirname(podcast_kg_otel.__file__),
+        os.path.dirname(logging.__file__),
+    ]
+    return tuple(os.path.join(folder, "") for folder in folders)
+
+
+#: ``threading`` functions that hold its module locks, which starting the flush thread needs.
+_THREADING_CRITICAL = {"start", "_stop", "_delete", "_after_fork"}
+
+
+def interrupted_in(frame: FrameType | None, roots: tuple[str, ...]) -> str:
+    """Where the interrupted stack is: ``"threading"`` inside ``threading``'s own locks
+    (no thread may be started), ``"telemetry"`` in code that may hold a lock the exit
+    needs, ``""`` in the app's own code."""
+    threading_file = threading.__file__
+    found = ""
+    while frame is not None:
+        code = frame.f_code
+        if code.co_filename == threading_file and code.co_name in _THREADING_CRITICAL:
+            return "threading"
+        if code.co_filename.startswith(roots):
+            found = "telemetry"
+        frame = frame.f_back
+    return found
 
 
 class Exit(Protocol):
-    """The bounded exit (``exporting.ExitHandler``)."""
+    """The bounded exit (``exiting.ExitHandler``)."""
 
     @property
     def started(self) -> bool: ...
@@ -43,16 +93,23 @@ def install_sigterm_flush(exit_: Exit, max_seconds: float) -> bool:
         return False
     if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
         return False
+    roots = _code_roots()
+    first_seen: list[float] = []
 
-    def on_sigterm(signum: int, frame: object) -> None:
+    def on_sigterm(signum: int, frame: FrameType | None) -> None:
         if exit_.started:
             return  # the interpreter is already exiting: let the bounded flush finish
-        # The flush runs in its own thread: the main thread may have been interrupted
-        # while holding a lock the flush needs (a span's, a queue's), and must not wait
-        # on itself. The join is bounded either way.
-        worker = threading.Thread(target=_flush_quietly, args=(exit_,), daemon=True)
-        worker.start()
-        worker.join(max_seconds + _JOIN_MARGIN)
+        now = time.monotonic()
+        if not first_seen:
+            first_seen.append(now)
+        where = interrupted_in(frame, roots)
+        if where:
+            if where == "threading" or now - first_seen[0] < _DEFER_LIMIT:
+                _deliver_again(signum, later=where != "threading")
+                return
+            _flush_in_thread(exit_, max_seconds)  # the main thread may hold what it needs
+        else:
+            _flush_quietly(exit_)  # the main thread is stopped in the app's code
         signal.signal(signum, signal.SIG_DFL)
         os.kill(os.getpid(), signum)
 
@@ -60,8 +117,33 @@ def install_sigterm_flush(exit_: Exit, max_seconds: float) -> bool:
     return True
 
 
+def _deliver_again(signum: int, later: bool) -> None:
+    """Send ``signum`` to the main thread again, so the handler runs once the main thread
+    has run on out of the code it was interrupted in: shortly, from a helper thread, or
+    (when no thread may be started) right away, which Python handles a few bytecodes on."""
+    if not later:
+        os.kill(os.getpid(), signum)
+        return
+    main = threading.main_thread().ident
+
+    def later() -> None:
+        time.sleep(_DEFER_STEP)
+        if main is not None:
+            signal.pthread_kill(main, signum)
+
+    threading.Thread(target=later, name="podcast-kg-otel-sigterm", daemon=True).start()
+
+
+def _flush_in_thread(exit_: Exit, max_seconds: float) -> None:
+    worker = threading.Thread(target=_flush_quietly, args=(exit_,), daemon=True)
+    worker.start()
+    worker.join(max_seconds + _JOIN_MARGIN)
+
+
 def _flush_quietly(exit_: Exit) -> None:
     try:
         exit_.run()
     except Exception:
         log_once(_logger, "sigterm-flush", "podcast-kg-otel: flush on SIGTERM failed")
+    finally:
+        sys.stderr.flush()

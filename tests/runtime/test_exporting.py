@@ -12,13 +12,8 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from podcast_kg_otel.exporting import (
-    ENDED_AT_EXIT,
-    CountingBatchSpanProcessor,
-    ExitHandler,
-    OpenSpanTracker,
-    QuietSpanExporter,
-)
+from podcast_kg_otel.exiting import ENDED_AT_EXIT, ExitHandler, OpenSpanTracker
+from podcast_kg_otel.exporting import CountingBatchSpanProcessor, QuietSpanExporter
 
 
 class _Failing(SpanExporter):
@@ -77,7 +72,7 @@ def test_exporter_is_built_on_first_export_only() -> None:
     assert quiet.export(_spans(2)) is SpanExportResult.SUCCESS
     assert quiet.export(_spans(1)) is SpanExportResult.SUCCESS
     assert len(built) == 1 and len(built[0].get_finished_spans()) == 3
-    assert quiet.exported == 3
+    assert quiet.ledger.snapshot().delivered == 3
 
 
 def test_failures_are_quiet_and_reported_once_per_interval(caplog) -> None:
@@ -96,7 +91,7 @@ def test_failures_are_quiet_and_reported_once_per_interval(caplog) -> None:
     assert "dropped 5 span(s)" in second  # the 4 held back plus this one
     assert not [r for r in caplog.records if r.name == "opentelemetry.exporter.fake"]
     assert all(r.exc_info is None for r in caplog.records)
-    assert quiet.failed == 7
+    assert quiet.ledger.snapshot().export_failed == 7
 
 
 def test_an_exporter_that_raises_is_a_quiet_failure(caplog) -> None:
@@ -144,7 +139,9 @@ def test_exit_gives_up_on_a_hanging_collector_within_the_budget(caplog) -> None:
 
     assert elapsed < 2.0  # a hang would take the exporter's 30 s
     (warning,) = _our_warnings(caplog)
-    assert "http://hanging:4318/v1/traces" in warning and "dropped 6 span(s) at exit" in warning
+    assert "http://hanging:4318/v1/traces" in warning and "dropped 6 of 6 span(s) in all" in warning
+    assert "6 because the exit budget of 0.3 s ran out" in warning
+    assert processor.stats.exit_budget == 6 and processor.stats.pending == 0
     assert not open_span.is_recording()
     handler.run()  # runs once
     assert len(_our_warnings(caplog)) == 1
@@ -168,7 +165,9 @@ def test_exit_with_a_working_collector_exports_everything(caplog) -> None:
     handler.run()
 
     assert len(memory.get_finished_spans()) == 301 and not open_span.is_recording()
-    assert processor.unexported() == 0 and not handler.timed_out
+    stats = processor.stats
+    assert (stats.ended, stats.delivered, stats.dropped) == (301, 301, 0)
+    assert not handler.timed_out
     assert _our_warnings(caplog) == []
 
 
