@@ -3,13 +3,16 @@
 ``PODCAST_KG_OTEL_TRACED_FUNCTIONS`` lists targets ``module:qualified.name`` separated by
 ``;`` or ``,``, for example ``pipeline.stages:process_episode;pipeline.graph:GraphWriter.write``.
 Each target is wrapped right after its module is first imported (a post-import hook, so
-nothing is imported early): plain functions, methods, static and class methods,
+nothing is imported early), or, when it names the entry script (``__main__``, or the
+script's own name as in ``main:process_file`` for ``python main.py``), right after the
+script defines it (``entry_script``): plain functions, methods, static and class methods,
 coroutines, generators and async generators. The span covers the whole call (for a
 generator, the whole iteration; the span is current only while the generator body runs),
 an exception is recorded once with ERROR status and re-raised unchanged.
 
 A malformed entry, an attribute that does not exist or is not a function, and a module
-that can never be imported each give one warning; the other targets keep working.
+that can never be imported each give one warning; the other targets keep working. Any
+target still not traced when the program ends gets one warning then.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import atexit
 import importlib.util
 import inspect
 import logging
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -95,7 +99,8 @@ def traced(
 _warned: set[Target] = set()
 
 
-def _warn(target: Target, problem: str) -> None:
+def warn_not_traced(target: Target, problem: str) -> None:
+    """One warning per target that will not be traced, saying why."""
     if target in _warned:
         return
     _warned.add(target)
@@ -116,11 +121,11 @@ def wrap_target(
             owner = getattr(owner, part)
         raw = inspect.getattr_static(owner, name)
     except AttributeError:
-        _warn(target, f"does not exist in module {target.module}")
+        warn_not_traced(target, f"does not exist in module {target.module}")
         return False
     func = raw.__func__ if isinstance(raw, (staticmethod, classmethod)) else raw
     if not inspect.isfunction(func):
-        _warn(target, f"is a {type(raw).__name__}, not a function")
+        warn_not_traced(target, f"is a {type(raw).__name__}, not a function")
         return False
     if getattr(func, _MARK, False):
         return True
@@ -148,6 +153,7 @@ class _Installation:
     def __init__(self, targets: list[Target]) -> None:
         self.targets = targets
         self.wrapped: set[Target] = set()
+        self.pid = os.getpid()
 
     def hook(self, target: Target) -> Callable[[ModuleType], None]:
         def on_import(module: ModuleType) -> None:
@@ -156,19 +162,41 @@ class _Installation:
 
         return on_import
 
-    def report_missing_modules(self) -> None:
+    def report_unresolved(self) -> None:
+        """At exit: one warning for each target that was never traced (in the process that
+        configured them, not in its forked or spawned workers)."""
+        if os.getpid() != self.pid or _in_worker_process():
+            return
         for target in self.targets:
+            if target in self.wrapped or target in _warned:
+                continue
             if target.module not in sys.modules and not _module_findable(target.module):
-                _warn(target, f"names module {target.module}, which cannot be imported")
+                warn_not_traced(target, f"names module {target.module}, which cannot be imported")
+            else:
+                warn_not_traced(
+                    target,
+                    f"was never resolved: module {target.module} was not imported, nor run "
+                    "as the entry script, before the program ended",
+                )
+
+
+def _in_worker_process() -> bool:
+    process = sys.modules.get("multiprocessing.process")
+    return process is not None and process.parent_process() is not None
 
 
 def install_traced_functions(spec: str | None) -> list[Target]:
-    """Trace every target of ``spec`` when its module is imported; returns the targets."""
+    """Trace every target of ``spec`` when its module is imported or, for the entry
+    script, while it runs (see ``entry_script``); returns the targets."""
     targets = parse_targets(spec)
     if not targets:
         return []
+    from podcast_kg_otel.entry_script import EntryScript
+
     installation = _Installation(targets)
     for target in targets:
-        lazy.when_imported(target.module, installation.hook(target))
-    atexit.register(installation.report_missing_modules)
+        if target.module != "__main__":
+            lazy.when_imported(target.module, installation.hook(target))
+    EntryScript(targets, installation.wrapped.add).install()
+    atexit.register(installation.report_unresolved)
     return targets

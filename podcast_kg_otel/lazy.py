@@ -99,6 +99,12 @@ class _NotifyingLoader(importlib.abc.Loader):
         return getattr(self._loader, attribute)
 
 
+def real_loader(loader: Any) -> Any:
+    """The loader under our wrapper: runpy runs a module from its spec without importing
+    it, so the wrapper never gets to put the real loader back itself."""
+    return loader._loader if isinstance(loader, _NotifyingLoader) else loader
+
+
 class _PostImportFinder(importlib.abc.MetaPathFinder):
     """Finds nothing itself: wraps the loader of modules that have pending hooks."""
 
