@@ -226,6 +226,18 @@ and ``ProcessPoolExecutor`` (W3C ``traceparent``), attaches it in the worker aro
 and flushes the worker's spans after a task that made some. Default: ``true``.
 """
 
+PODCAST_KG_OTEL_RUN_SPAN = "PODCAST_KG_OTEL_RUN_SPAN"
+"""
+.. envvar:: PODCAST_KG_OTEL_RUN_SPAN
+
+``true`` wraps the whole program run in one span named after the command (``main.py`` for
+``python main.py``, ``pipeline`` for ``python -m pipeline``), current in the main thread
+from start-up to exit, so a short command-line run is one trace; traced functions and every
+other span nest under it. It ends at exit with ``process.exit.code`` (ERROR status on an
+uncaught exception or a non-zero exit code). For batch jobs and CLIs, not for long-running
+services (one trace per run would hold everything they ever do). Default: ``false``.
+"""
+
 OTEL_PYTHON_LOG_AUTO_INSTRUMENTATION = "OTEL_PYTHON_LOG_AUTO_INSTRUMENTATION"
 """
 .. envvar:: OTEL_PYTHON_LOG_AUTO_INSTRUMENTATION

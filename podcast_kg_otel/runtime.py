@@ -46,6 +46,7 @@ class RuntimeSettings:
     sigterm_flush: bool = True
     thread_context: bool = True
     process_context: bool = True
+    run_span: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> RuntimeSettings:
@@ -82,6 +83,7 @@ class RuntimeSettings:
             sigterm_flush=envtools.env_bool(names.PODCAST_KG_OTEL_FLUSH_ON_SIGTERM, True, env),
             thread_context=envtools.env_bool(names.PODCAST_KG_OTEL_THREAD_CONTEXT, True, env),
             process_context=envtools.env_bool(names.PODCAST_KG_OTEL_PROCESS_CONTEXT, True, env),
+            run_span=envtools.env_bool(names.PODCAST_KG_OTEL_RUN_SPAN, False, env),
         )
 
 
@@ -216,3 +218,7 @@ def _install(provider: Any, settings: RuntimeSettings, other_signals: bool) -> N
         from podcast_kg_otel.functions import install_traced_functions
 
         install_traced_functions(settings.traced_functions)
+    if settings.run_span:  # last: its atexit end runs before the bounded exit's
+        from podcast_kg_otel.run_span import start_run_span
+
+        start_run_span(provider)
