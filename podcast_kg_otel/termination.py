@@ -44,12 +44,13 @@ _DEFER_STEP = 0.002
 
 def _code_roots() -> tuple[str, ...]:
     """Source folders whose frames may hold a lock the exit needs."""
-    import opentelemetry.sdk
+    import opentelemetry.sdk.trace
 
     import podcast_kg_otel
 
+    sdk_trace = os.path.dirname(opentelemetry.sdk.trace.__file__)
     folders = [
-        os.path.dirname(os.path.dirname(opentelemetry.sdk.__file__)),  # the opentelemetry tree
+        os.path.dirname(os.path.dirname(sdk_trace)),  # the opentelemetry tree
         os.path.dirname(podcast_kg_otel.__file__),
         os.path.dirname(logging.__file__),
     ]
