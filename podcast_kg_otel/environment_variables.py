@@ -246,3 +246,13 @@ Read by the contrib logging instrumentation: ``true`` adds an OpenTelemetry hand
 root logger. Our distro defaults it to ``false`` while no logs exporter is configured, since
 that handler would export nowhere yet stop Python printing an unconfigured app's warnings.
 """
+
+OTEL_SEMCONV_STABILITY_OPT_IN = "OTEL_SEMCONV_STABILITY_OPT_IN"
+"""
+.. envvar:: OTEL_SEMCONV_STABILITY_OPT_IN
+
+Read by the contrib instrumentations (redis, requests, httpx, ...): ``http`` and ``database``
+make them emit the stable HTTP and database names (``http.request.method``, ``url.full``,
+``db.system.name``, ...), the names our own plugins use. Our distro defaults it to
+``http,database``; a value of your own is used as it is.
+"""
