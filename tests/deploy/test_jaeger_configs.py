@@ -8,7 +8,11 @@ wraps) with the same binary.
 
 from __future__ import annotations
 
+import json
+import socket
 import subprocess
+import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -153,3 +157,58 @@ def test_the_jaeger_build_lacks_the_loadbalancing_exporter(jaeger_binary):
     assert "loadbalancing" not in exporters
     processors = {processor["name"] for processor in components["processors"]}
     assert {"tail_sampling", "memory_limiter", "batch"} <= processors
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get(url: str) -> tuple[int, str]:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.status, response.read().decode()
+
+
+def test_k8s_jaeger_answers_health_and_metrics_where_the_readme_says(jaeger_binary, tmp_path):
+    """The k8s config, run for real (its 0.0.0.0 listeners moved to free 127.0.0.1 ports):
+    /status answers on the health listener and Jaeger's own metrics on the metrics reader,
+    the two checks the README's troubleshooting section gives for the guide's :14269."""
+    config = yaml.safe_load(JAEGER_CONFIGS["k8s/jaeger-config"])
+    health, metrics = free_port(), free_port()
+    config["extensions"]["healthcheckv2"]["http"]["endpoint"] = f"127.0.0.1:{health}"
+    for server in config["extensions"]["jaeger_query"].values():
+        if isinstance(server, dict) and "endpoint" in server:
+            server["endpoint"] = f"127.0.0.1:{free_port()}"
+    for protocol in config["receivers"]["otlp"]["protocols"].values():
+        protocol["endpoint"] = f"127.0.0.1:{free_port()}"
+    (reader,) = config["service"]["telemetry"]["metrics"]["readers"]
+    reader["pull"]["exporter"]["prometheus"].update(host="127.0.0.1", port=metrics)
+    path = tmp_path / "jaeger.yaml"
+    path.write_text(yaml.safe_dump(config))
+
+    with (tmp_path / "jaeger.log").open("w") as log:
+        process = subprocess.Popen(
+            [str(jaeger_binary), "--config", str(path)], stdout=log, stderr=log
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                status, body = get(f"http://127.0.0.1:{health}/status")
+                break
+            except OSError:
+                assert process.poll() is None, (tmp_path / "jaeger.log").read_text()
+                assert time.monotonic() < deadline, (tmp_path / "jaeger.log").read_text()
+                time.sleep(0.2)
+        assert status == 200 and json.loads(body)["status"] == "StatusOK"
+        status, body = get(f"http://127.0.0.1:{metrics}/metrics")
+        assert status == 200
+        assert "otelcol_process_uptime_seconds_total" in body, body[:2000]
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
