@@ -72,9 +72,11 @@ def configure(kwargs: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class NestedInferenceTracerProvider(trace.TracerProvider):
-    """Tracers of the global provider that apply the nested-inference rule."""
+    """Tracers of ``provider`` (the global one when None) that apply the nested-inference
+    rule. The global provider is looked up when an instrumentor asks for its tracer."""
 
-    def __init__(self) -> None:
+    def __init__(self, provider: trace.TracerProvider | None = None) -> None:
+        self._provider = provider
         self._scopes: set[str] = set()
 
     def get_tracer(
@@ -85,7 +87,8 @@ class NestedInferenceTracerProvider(trace.TracerProvider):
         attributes: Attributes | None = None,
     ) -> trace.Tracer:
         self._scopes.add(instrumenting_module_name)
-        tracer = trace.get_tracer_provider().get_tracer(
+        provider = self._provider or trace.get_tracer_provider()
+        tracer = provider.get_tracer(
             instrumenting_module_name, instrumenting_library_version, schema_url, attributes
         )
         return _NestedInferenceTracer(tracer, self._scopes)
