@@ -172,7 +172,7 @@ class JaegerRemoteSampler(Sampler):
         links: Sequence[Link] | None = None,
         trace_state: TraceState | None = None,
     ) -> SamplingResult:
-        return self._decider.sample(parent_context, trace_id, name)
+        return self._decider.sample(parent_context, trace_id, name, attributes)
 
     def get_description(self) -> str:
         source = "from Jaeger" if self._from_remote else "initial, no strategy from Jaeger yet"

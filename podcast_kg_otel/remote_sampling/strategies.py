@@ -21,6 +21,7 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.trace.sampling import Decision, SamplingResult
 from opentelemetry.trace import get_current_span
 from opentelemetry.trace.span import TraceState
+from opentelemetry.util.types import Attributes
 
 from podcast_kg_otel.remote_sampling.token_bucket import TokenBucket
 
@@ -159,7 +160,11 @@ class Decider(Protocol):
     strategy: Strategy
 
     def sample(
-        self, parent_context: Context | None, trace_id: int, name: str
+        self,
+        parent_context: Context | None,
+        trace_id: int,
+        name: str,
+        attributes: Attributes = None,
     ) -> SamplingResult: ...
 
     def keeps(self, trace_id: int, name: str) -> bool: ...
@@ -176,15 +181,21 @@ _DROPPED = SamplingResult(Decision.DROP)
 
 
 def _result(
-    keep: bool, attributes: Mapping[str, Any], kept: SamplingResult, state: TraceState | None
+    keep: bool,
+    tags: Mapping[str, Any],
+    kept: SamplingResult,
+    state: TraceState | None,
+    attributes: Attributes,
 ) -> SamplingResult:
-    """The shared result objects when there is no trace state to carry (the usual root)."""
-    if state is None:
-        return kept if keep else _DROPPED
-    return (
-        SamplingResult(Decision.RECORD_AND_SAMPLE, attributes, state)
-        if keep
-        else SamplingResult(Decision.DROP, None, state)
+    """A kept span gets its own attributes plus the sampler tags (the SDK starts the span
+    with the result's attributes). The shared result objects serve the usual root: no
+    attributes, no trace state to carry."""
+    if not keep:
+        return _DROPPED if state is None else SamplingResult(Decision.DROP, None, state)
+    if state is None and not attributes:
+        return kept
+    return SamplingResult(
+        Decision.RECORD_AND_SAMPLE, {**attributes, **tags} if attributes else tags, state
     )
 
 
@@ -202,9 +213,16 @@ class Probabilistic:
     def keeps(self, trace_id: int, name: str = "") -> bool:
         return trace_id & _TRACE_ID_LOW_BITS < self.bound
 
-    def sample(self, parent_context: Context | None, trace_id: int, name: str) -> SamplingResult:
+    def sample(
+        self,
+        parent_context: Context | None,
+        trace_id: int,
+        name: str,
+        attributes: Attributes = None,
+    ) -> SamplingResult:
         keep = trace_id & _TRACE_ID_LOW_BITS < self.bound
-        return _result(keep, self._attributes, self._kept, parent_trace_state(parent_context))
+        state = parent_trace_state(parent_context)
+        return _result(keep, self._attributes, self._kept, state, attributes)
 
     def reset_after_fork(self) -> None:
         pass
@@ -228,9 +246,16 @@ class RateLimiting:
     def keeps(self, trace_id: int, name: str = "") -> bool:
         return self.bucket.take()
 
-    def sample(self, parent_context: Context | None, trace_id: int, name: str) -> SamplingResult:
+    def sample(
+        self,
+        parent_context: Context | None,
+        trace_id: int,
+        name: str,
+        attributes: Attributes = None,
+    ) -> SamplingResult:
         keep = self.bucket.take()
-        return _result(keep, self._attributes, self._kept, parent_trace_state(parent_context))
+        state = parent_trace_state(parent_context)
+        return _result(keep, self._attributes, self._kept, state, attributes)
 
     def reset_after_fork(self) -> None:
         self.bucket.reset_after_fork()
@@ -266,11 +291,14 @@ class GuaranteedThroughput:
             return 1
         return 2 if self.lower is not None and self.lower.take() else 0
 
-    def sample(self, parent_context: Context | None, trace_id: int) -> SamplingResult:
+    def sample(
+        self, parent_context: Context | None, trace_id: int, attributes: Attributes
+    ) -> SamplingResult:
         how = self.decide(trace_id)
         if how == 1:
-            return self.probabilistic.sample(parent_context, trace_id, "")
-        return _result(how == 2, self._attributes, self._kept, parent_trace_state(parent_context))
+            return self.probabilistic.sample(parent_context, trace_id, "", attributes)
+        state = parent_trace_state(parent_context)
+        return _result(how == 2, self._attributes, self._kept, state, attributes)
 
 
 class PerOperation:
@@ -310,8 +338,14 @@ class PerOperation:
     def keeps(self, trace_id: int, name: str) -> bool:
         return self._sampler(name).decide(trace_id) != 0
 
-    def sample(self, parent_context: Context | None, trace_id: int, name: str) -> SamplingResult:
-        return self._sampler(name).sample(parent_context, trace_id)
+    def sample(
+        self,
+        parent_context: Context | None,
+        trace_id: int,
+        name: str,
+        attributes: Attributes = None,
+    ) -> SamplingResult:
+        return self._sampler(name).sample(parent_context, trace_id, attributes)
 
     def reset_after_fork(self) -> None:
         self._lock = threading.Lock()

@@ -196,3 +196,8 @@ def own_jaeger(stack: object, tmp_path: Path) -> Iterator[OwnJaeger]:
     jaeger.start()
     yield jaeger
     jaeger.stop()
+
+
+def within_binomial(kept: int, count: int, rate: float, sigmas: float = 4.5) -> bool:
+    """`kept` of `count` independent draws at `rate`, within `sigmas` standard deviations."""
+    return abs(kept - count * rate) <= sigmas * (count * rate * (1 - rate)) ** 0.5 + 1

@@ -194,11 +194,14 @@ def test_kept_roots_carry_the_tags_jaeger_adaptive_sampling_reads(
     provider = TracerProvider(sampler=ParentBased(sampler), shutdown_on_exit=False)
     provider.add_span_processor(SimpleSpanProcessor(memory))
     tracer = provider.get_tracer("t")
-    with tracer.start_as_current_span("root"), tracer.start_as_current_span("child"):
+    with (
+        tracer.start_as_current_span("root", attributes={"episode": 3}),
+        tracer.start_as_current_span("child", attributes={"step": "a"}),
+    ):
         pass
     child, root = memory.get_finished_spans()
-    assert root.attributes == {"sampler.type": "probabilistic", "sampler.param": 1.0}
-    assert child.attributes == {}  # children follow the parent
+    assert root.attributes == {"episode": 3, "sampler.type": "probabilistic", "sampler.param": 1.0}
+    assert child.attributes == {"step": "a"}  # children follow the parent
     assert child.parent.span_id == root.context.span_id
 
 

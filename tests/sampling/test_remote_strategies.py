@@ -26,7 +26,7 @@ from podcast_kg_otel.remote_sampling.strategies import (
 )
 from podcast_kg_otel.remote_sampling.token_bucket import TokenBucket
 
-from .conftest import random_trace_ids
+from .conftest import random_trace_ids, within_binomial
 
 PER_OPERATION_BODY = {
     "strategyType": 0,
@@ -196,16 +196,12 @@ def test_rate_limiting_update_reuses_the_bucket() -> None:
     assert not second.keeps(0, "")  # still empty: an update is no free burst
 
 
-def _binomial_ok(kept: int, count: int, rate: float, sigmas: float = 4.5) -> bool:
-    return abs(kept - count * rate) <= sigmas * math.sqrt(count * rate * (1 - rate)) + 1
-
-
 def test_per_operation_rates_and_the_default_for_unknown_operations() -> None:
     decider = build_decider(parse_strategy(__import__("json").dumps(PER_OPERATION_BODY)))
     ids = random_trace_ids(4000)
     assert all(decider.keeps(trace_id, "always-kept") for trace_id in ids)
     kept_other = sum(decider.keeps(trace_id, "other") for trace_id in ids)
-    assert _binomial_ok(kept_other, len(ids), 0.2)
+    assert within_binomial(kept_other, len(ids), 0.2)
     result = decider.sample(None, ids[0], "always-kept")
     assert dict(result.attributes) == {SAMPLER_TYPE: "probabilistic", SAMPLER_PARAM: 1.0}
 
