@@ -1,4 +1,5 @@
-"""The async wrappers (wrapt, coroutines): the same spans as the sync ones."""
+"""The async wrappers (wrapt, coroutines): the same spans and the same fail-open rules
+as the sync ones (see wrappers)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
 from podcast_kg_otel_neo4j.spans import Steps, note_error, oops
-from podcast_kg_otel_neo4j.state import CURRENT_FAILURE, CURRENT_UNIT
+from podcast_kg_otel_neo4j.state import CURRENT_UNIT
 
 
 class AsyncWrappers(Steps):
@@ -33,15 +34,16 @@ class AsyncWrappers(Steps):
     async def tx_run(self, wrapped: Callable, instance: Any, args: tuple, kwargs: dict) -> Any:
         if not is_instrumentation_enabled():
             return await wrapped(*args, **kwargs)
-        span = self._tx_run_start(instance, args, kwargs)
-        if span is None:
+        started = self._tx_run_start(instance, args, kwargs)
+        if started is None:
             return await wrapped(*args, **kwargs)
+        span, known = started
         try:
             result = await wrapped(*args, **kwargs)
         except BaseException as exc:
             self._fail(span, exc)
             raise
-        self._watch(result, span, bool(instance._database))
+        self._watch(result, span, known)
         return result
 
     async def execute_query(
@@ -106,12 +108,8 @@ class AsyncWrappers(Steps):
 
     def tx_end(self, name: str) -> Callable:
         async def wrapper(wrapped: Callable, instance: Any, args: tuple, kwargs: dict) -> Any:
-            if not is_instrumentation_enabled() or instance._closed_flag:
-                return await wrapped(*args, **kwargs)
-            try:
-                span = self._tx_end_span(instance, name)
-            except Exception:  # fail open
-                oops(f"AsyncTransaction.{name}")
+            span = self._tx_end_start(instance, name) if is_instrumentation_enabled() else None
+            if span is None:
                 return await wrapped(*args, **kwargs)
             try:
                 outcome = await wrapped(*args, **kwargs)
@@ -130,7 +128,7 @@ class AsyncWrappers(Steps):
         try:
             return await wrapped(*args, **kwargs)
         finally:
-            CURRENT_FAILURE.reset(token)
+            self._failure_end(token)
 
 
 async def _without_unit(wrapped: Callable, args: tuple, kwargs: dict) -> Any:

@@ -88,8 +88,9 @@ def watch(result: Any, span: Span, namespace_known: bool, in_transaction: bool) 
     if _has_summary(watcher.metadata):
         watcher.finish(None, None)
         return
+    if in_transaction:  # every read before the first write: a failed read changes nothing
+        watcher.tx_failure = result._tx_failure
     result._on_closed = watcher.closed
     result._on_error = watcher.errored
     if in_transaction:
-        watcher.tx_failure = result._tx_failure
         result._tx_failure = watcher.tx_failed

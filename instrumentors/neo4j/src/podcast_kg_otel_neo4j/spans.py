@@ -213,26 +213,31 @@ class Steps:
 
     # -- shared steps (each guarded) ----------------------------------------------
 
-    def _tx_run_start(self, tx: Any, args: tuple, kwargs: dict) -> Span | None:
-        """The span of an explicit or managed `tx.run` (None: our code failed)."""
+    def _tx_run_start(self, tx: Any, args: tuple, kwargs: dict) -> tuple[Span, bool] | None:
+        """(span, whether the database is known) of an explicit or managed `tx.run`;
+        None: our code failed. All that is read of `tx` is read here, before the call."""
         try:
             unit = CURRENT_UNIT.get()
             if unit is not None and not isinstance(tx, self.managed_tx_cls):
                 unit = None
-            return self._tx_run_span(tx, args, kwargs, unit)
+            return self._tx_run_span(tx, args, kwargs, unit), bool(tx._database)
         except Exception:  # fail open
             oops("Transaction.run")
             return None
 
     def _work_unit(self, args: tuple, kwargs: dict) -> Unit | None:
         """The execute_query unit a call of the driver's `_work(tx, query, parameters,
-        transformer)` belongs to (None: not ours, call it as it is)."""
-        unit = CURRENT_UNIT.get()
-        if unit is None or kwargs or len(args) != 4 or unit.kind != attr.TX_EXECUTE_QUERY:
+        transformer)` belongs to (None: not ours, or our code failed: call it as it is)."""
+        try:
+            unit = CURRENT_UNIT.get()
+            if unit is None or kwargs or len(args) != 4 or unit.kind != attr.TX_EXECUTE_QUERY:
+                return None
+            if unit.recording:
+                attempt(unit)
+            return unit
+        except Exception:  # fail open
+            oops("execute_query attempt")
             return None
-        if unit.recording:
-            attempt(unit)
-        return unit
 
     def _work_result(self, unit: Unit, result: Any) -> None:
         """The driver fills the result's metadata dict in place until the summary has
@@ -292,11 +297,32 @@ class Steps:
             oops("ending a transaction span")
 
     def _failure_start(self, args: tuple, kwargs: dict) -> Any:
-        metadata = args[0] if args else kwargs.get("metadata")
+        """Note a Bolt FAILURE's metadata for the results it closes; the token to reset
+        (None: our code failed, nothing to reset)."""
         try:
+            metadata = args[0] if args else kwargs.get("metadata")
+            if not isinstance(metadata, dict):
+                metadata = None
             unit = CURRENT_UNIT.get()
-            if unit is not None and isinstance(metadata, dict):
+            if unit is not None and metadata is not None:
                 unit.last_error = errors.failure_code(metadata) or unit.last_error
+            return CURRENT_FAILURE.set(metadata)
         except Exception:  # fail open
             oops("Bolt failure")
-        return CURRENT_FAILURE.set(metadata if isinstance(metadata, dict) else None)
+            return None
+
+    def _failure_end(self, token: Any) -> None:
+        if token is not None:
+            try:
+                CURRENT_FAILURE.reset(token)
+            except Exception:  # fail open
+                oops("Bolt failure")
+
+    def _tx_end_start(self, tx: Any, name: str) -> Span | None:
+        """The span of a commit or rollback; None: the transaction is already closed
+        (the driver's call does nothing to trace) or our code failed."""
+        try:
+            return None if tx._closed_flag else self._tx_end_span(tx, name)
+        except Exception:  # fail open
+            oops(f"Transaction.{name}")
+            return None

@@ -1,6 +1,9 @@
 """The sync wrappers (wrapt): one CLIENT span per logical query.
 
-The driver call itself is never inside our try, so its result or exception is unchanged.
+Everything we read of the driver's objects and the call's arguments is read inside our
+guarded steps (spans.Steps: on an error, logged once through podcast_kg_otel_util.failopen
+and the call goes ahead without a span); the driver call itself is never inside our try
+and runs exactly once, so its result or exception is unchanged.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from typing import Any
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
 from podcast_kg_otel_neo4j.spans import Steps, note_error, oops
-from podcast_kg_otel_neo4j.state import CURRENT_FAILURE, CURRENT_UNIT
+from podcast_kg_otel_neo4j.state import CURRENT_UNIT
 
 
 class SyncWrappers(Steps):
@@ -36,15 +39,16 @@ class SyncWrappers(Steps):
     def tx_run(self, wrapped: Callable, instance: Any, args: tuple, kwargs: dict) -> Any:
         if not is_instrumentation_enabled():
             return wrapped(*args, **kwargs)
-        span = self._tx_run_start(instance, args, kwargs)
-        if span is None:
+        started = self._tx_run_start(instance, args, kwargs)
+        if started is None:
             return wrapped(*args, **kwargs)
+        span, known = started
         try:
             result = wrapped(*args, **kwargs)
         except BaseException as exc:
             self._fail(span, exc)
             raise
-        self._watch(result, span, bool(instance._database))
+        self._watch(result, span, known)
         return result
 
     def execute_query(self, wrapped: Callable, instance: Any, args: tuple, kwargs: dict) -> Any:
@@ -109,12 +113,8 @@ class SyncWrappers(Steps):
 
     def tx_end(self, name: str) -> Callable:
         def wrapper(wrapped: Callable, instance: Any, args: tuple, kwargs: dict) -> Any:
-            if not is_instrumentation_enabled() or instance._closed_flag:
-                return wrapped(*args, **kwargs)
-            try:
-                span = self._tx_end_span(instance, name)
-            except Exception:  # fail open
-                oops(f"Transaction.{name}")
+            span = self._tx_end_start(instance, name) if is_instrumentation_enabled() else None
+            if span is None:
                 return wrapped(*args, **kwargs)
             try:
                 outcome = wrapped(*args, **kwargs)
@@ -131,7 +131,7 @@ class SyncWrappers(Steps):
         try:
             return wrapped(*args, **kwargs)
         finally:
-            CURRENT_FAILURE.reset(token)
+            self._failure_end(token)
 
 
 def _without_unit(wrapped: Callable, args: tuple, kwargs: dict) -> Any:
