@@ -54,7 +54,7 @@ def kept_roots(jaeger: JaegerClient, service: str, run: str, expected: int) -> l
 
 
 def root_names(traces: list[Trace]) -> list[str]:
-    return [t.root().name for t in traces]
+    return [t.root.name for t in traces]
 
 
 # The stack's Jaeger and the repository's strategies ---------------------------------
@@ -105,7 +105,7 @@ def test_the_stack_serves_the_repository_strategies(
     assert names.count("always-kept") == ROOTS_PER_OPERATION
     assert names.count("other-operation") == sampled["other-operation"]
     assert all(len(t.spans) == 2 for t in traces)
-    other = next(t for t in traces if t.root().name == "other-operation").root()
+    other = next(t for t in traces if t.root.name == "other-operation").root
     assert other.attributes["sampler.type"] == "probabilistic"
     assert other.attributes["sampler.param"] == 0.2
 
@@ -254,7 +254,7 @@ def test_a_rate_limiting_strategy_holds_its_traces_per_second(
     assert offered > 10 * kept
     traces = kept_roots(own_jaeger.query, service, run, kept)
     assert len(traces) == kept
-    assert traces[0].root().attributes["sampler.type"] == "ratelimiting"
+    assert traces[0].root.attributes["sampler.type"] == "ratelimiting"
 
 
 TAIL_SCRIPT = """
@@ -300,7 +300,7 @@ def test_tail_sampling_keeps_every_error_trace_under_a_zero_strategy(
     assert "probabilistic(samplingRate=0), from Jaeger" in result.stdout
     traces = kept_roots(own_jaeger.query, service, run, 20)
     assert len(traces) == 20
-    assert sorted(t.root().attributes["index"] for t in traces) == list(range(0, 200, 10))
+    assert sorted(t.root.attributes["index"] for t in traces) == list(range(0, 200, 10))
     for kept in traces:  # whole: the failing step and its healthy sibling
         assert sorted(s.name for s in kept.spans) == ["job", "step.a", "step.b"]
         assert kept.one("step.b").status_code == "ERROR"
