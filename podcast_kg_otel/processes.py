@@ -12,7 +12,8 @@ around the call.
 A pool ends its workers with SIGTERM (``Pool.terminate``, ``with Pool(...)``) or reuses
 them for other work, so spans still buffered in a worker can be lost. When a task made
 spans, the worker flushes them before returning the task's result (bounded by
-``PODCAST_KG_OTEL_EXIT_TIMEOUT_MS``; a flush still running from an earlier task is not
+``PODCAST_KG_OTEL_EXIT_TIMEOUT_MS``, plus up to ``FIRST_FLUSH_EXTRA`` for a worker's first
+export, which builds the exporter; a flush still running from an earlier task is not
 waited for again). A task submitted with no context runs with none in the worker (a
 worker forked while a span was current would otherwise run it under that span). A worker
 whose SDK is not configured runs the task unchanged.
@@ -55,6 +56,9 @@ _enabled = False
 #: The distro's batch processors of this process (``stats.ended``, ``force_flush``).
 _processors: list[Any] = []
 _flush_timeout = 0.5
+#: The exporter is built on a process's first export (imports, connection): about 0.5 s
+#: in a fresh worker, so the first flush may wait this much longer.
+FIRST_FLUSH_EXTRA = 5.0
 _flushing: threading.Thread | None = None
 
 
@@ -80,9 +84,10 @@ def _flush() -> None:
         target=_flush_all, args=(list(_processors),), name="podcast-kg-otel-task-flush"
     )
     worker.daemon = True
+    first = _flushing is None
     _flushing = worker
     worker.start()
-    worker.join(_flush_timeout)
+    worker.join(_flush_timeout + (FIRST_FLUSH_EXTRA if first else 0.0))
 
 
 class ProcessTask:
