@@ -35,6 +35,7 @@ from podcast_kg_otel_util.env import report_bad_value
 
 from podcast_kg_otel import lazy, notices
 from podcast_kg_otel.decorators import wrap_callable
+from podcast_kg_otel.interpreter import started_by_multiprocessing
 
 TRACED_FUNCTIONS_ENV = "PODCAST_KG_OTEL_TRACED_FUNCTIONS"
 CODE_FUNCTION_NAME = "code.function.name"
@@ -165,7 +166,7 @@ class _Installation:
     def report_unresolved(self) -> None:
         """At exit: one warning for each target that was never traced (in the process that
         configured them, not in its forked or spawned workers)."""
-        if os.getpid() != self.pid or _in_worker_process():
+        if os.getpid() != self.pid or started_by_multiprocessing():
             return
         for target in self.targets:
             if target in self.wrapped or target in _warned:
@@ -178,11 +179,6 @@ class _Installation:
                     f"was never resolved: module {target.module} was not imported, nor run "
                     "as the entry script, before the program ended",
                 )
-
-
-def _in_worker_process() -> bool:
-    process = sys.modules.get("multiprocessing.process")
-    return process is not None and process.parent_process() is not None
 
 
 def install_traced_functions(spec: str | None) -> list[Target]:

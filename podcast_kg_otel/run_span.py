@@ -33,40 +33,10 @@ from opentelemetry.semconv._incubating.attributes.process_attributes import PROC
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from podcast_kg_otel_util.failopen import guard
 
+from podcast_kg_otel.interpreter import command_name
 from podcast_kg_otel.spans import get_tracer, record_failure
 
 _logger = logging.getLogger("podcast_kg_otel.run_span")
-#: ``-c`` commands of the interpreters multiprocessing starts (spawn, forkserver,
-#: resource tracker): not runs of their own.
-_HELPER_COMMANDS = ("from multiprocessing", "import multiprocessing")
-
-
-def command_name(argv: Sequence[str]) -> str | None:
-    """The run's name from the interpreter's command line (``sys.orig_argv``): the script's
-    file name, the ``-m`` module, ``python -c``; None for the REPL and for the helper
-    interpreters of multiprocessing."""
-    args = iter(argv[1:])
-    for arg in args:
-        if arg == "--" or arg == "-" or not arg.startswith("-"):
-            script = next(args, None) if arg == "--" else arg
-            return os.path.basename(script) if script and script != "-" else None
-        if arg.startswith("--"):
-            if arg == "--check-hash-based-pycs":
-                next(args, None)
-            continue
-        letters = arg[1:]
-        for index, letter in enumerate(letters):
-            rest = letters[index + 1 :]
-            if letter in "WX":
-                if not rest:
-                    next(args, None)
-                break
-            if letter == "m":
-                return rest or next(args, None)
-            if letter == "c":
-                command = rest or next(args, "")
-                return None if command.lstrip().startswith(_HELPER_COMMANDS) else "python -c"
-    return None
 
 
 def _exit_code(status: object) -> int:

@@ -10,7 +10,8 @@ from opentelemetry import context as context_api
 from opentelemetry import trace
 
 from podcast_kg_otel import run_span
-from podcast_kg_otel.run_span import RunSpan, command_name, start_run_span
+from podcast_kg_otel.interpreter import command_name, started_by_multiprocessing
+from podcast_kg_otel.run_span import RunSpan, start_run_span
 
 
 @pytest.mark.parametrize(
@@ -34,6 +35,26 @@ from podcast_kg_otel.run_span import RunSpan, command_name, start_run_span
 )
 def test_command_name(argv, expected) -> None:
     assert command_name(argv) == expected
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["python", "main.py"], False),
+        (["python", "-c", "from multiprocessing.resource_tracker import main;main(5)"], True),
+        (
+            [
+                "python",
+                "-c",
+                "from multiprocessing.spawn import spawn_main",
+                "--multiprocessing-fork",
+            ],
+            True,
+        ),
+    ],
+)
+def test_started_by_multiprocessing(argv, expected) -> None:
+    assert started_by_multiprocessing(argv) is expected
 
 
 def _run(provider) -> RunSpan:
