@@ -7,6 +7,7 @@ One test per sample, named after the guide's section; the samples are in samples
 
 from __future__ import annotations
 
+import random
 import subprocess
 import urllib.request
 
@@ -225,10 +226,8 @@ def test_context_propagation_extracting_context(
     sample_env: dict[str, str], jaeger: JaegerClient, service_name: str
 ) -> None:
     """The test is the caller: its made-up trace continues in the sample's service."""
-    trace_id, parent_id = (
-        format_trace_id(0x0AF7651916CD43DD8448EB211C80319C),
-        format_span_id(0xB7AD6B7169203331),
-    )
+    trace_id = format_trace_id(random.getrandbits(128) | 1)  # a new trace every run
+    parent_id = format_span_id(random.getrandbits(64) | 1)
     with subprocess.Popen(
         sample_command(SAMPLES / "extracting_context.py"),
         env=sample_env,
