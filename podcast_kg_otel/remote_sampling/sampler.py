@@ -218,12 +218,17 @@ class JaegerRemoteSampler(Sampler):
         except StrategyError as error:
             self._warn("malformed", f"sent an unusable strategy ({error})")
             return False
+        self.apply(strategy)
+        self._warned = None
+        return True
+
+    def apply(self, strategy: Strategy) -> None:
+        """Put `strategy` in force, as if Jaeger had served it (a repeated strategy keeps
+        its token balances)."""
         if not self._from_remote or strategy != self._decider.strategy:
             self._decider = build_decider(strategy, self._decider)
             self._from_remote = True
-            _logger.debug("sampling strategy for %s: %s", url, strategy.describe())
-        self._warned = None
-        return True
+            _logger.debug("sampling strategy from %s: %s", self.endpoint, strategy.describe())
 
     def _warn(self, kind: str, what: str) -> None:
         """One warning per kind of trouble, until a good strategy arrives again."""
