@@ -1,0 +1,215 @@
+"""Added cost of carrying the context into ``ThreadPoolExecutor`` tasks, in one run.
+
+Three sides submit the same no-op task to a one-worker pool: ``bare`` with the wrappers
+removed (the unwrapped submit), ``ours, no span`` (wrapped, nothing current: the fast
+path) and ``ours, span`` (wrapped, a span current: the task carries the context and the
+worker attaches and detaches it). Each round first submits every task while the worker is
+held (the submit call alone), then releases it and times the queue draining (the task in
+the worker). Rounds alternate the sides; figures are the median over rounds of the mean µs
+per task, the delta and ratio against ``bare``, and the same from the fastest rounds (less
+sensitive to the other load on a shared machine).
+
+``processes`` measures the worker flush of process pools: a fresh
+``opentelemetry-instrument python`` process per start method sends ``--tasks`` one-span
+tasks through ``with Pool(2)`` (``map``, chunks of one; the pool ends its workers with
+SIGTERM) and ``ProcessPoolExecutor(2).map``, exporting to a span-counting OTLP/HTTP sink in
+this process (batch delay 30 s, so only flushes deliver). ``ours`` flushes after each task
+that made spans; ``exit only`` turns that flush off in the workers (their initializer),
+leaving the workers' exit paths. Printed: wall time and spans received of those sent.
+
+    python benchmarks/bench_threads.py [--calls 10000] [--rounds 15]
+    python benchmarks/bench_threads.py processes [--tasks 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor, wait
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from opentelemetry.sdk.trace import TracerProvider
+
+from podcast_kg_otel import threads
+
+SIDES = ("bare", "ours, no span", "ours, span")
+
+
+def noop() -> None:
+    pass
+
+
+def one_round(pool: ThreadPoolExecutor, calls: int) -> tuple[float, float]:
+    """µs per task: the submit calls, then the worker running them."""
+    gate = threading.Event()
+    pool.submit(gate.wait)  # holds the only worker while the tasks are submitted
+    start = time.perf_counter()
+    futures = [pool.submit(noop) for _ in range(calls)]
+    submitted = time.perf_counter()
+    gate.set()
+    wait(futures)
+    drained = time.perf_counter()
+    return (submitted - start) / calls * 1e6, (drained - submitted) / calls * 1e6
+
+
+def run(calls: int, rounds: int) -> dict[str, list[tuple[float, float]]]:
+    tracer = TracerProvider().get_tracer("bench-threads")
+    results: dict[str, list[tuple[float, float]]] = {side: [] for side in SIDES}
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(noop).result()  # the worker thread exists before timing
+        for index in range(rounds):
+            order = SIDES if index % 2 == 0 else tuple(reversed(SIDES))
+            for side in order:
+                if side == "bare":
+                    threads.uninstrument()
+                    results[side].append(one_round(pool, calls))
+                    continue
+                threads.instrument()
+                if side == "ours, span":
+                    with tracer.start_as_current_span("parent"):
+                        results[side].append(one_round(pool, calls))
+                else:
+                    results[side].append(one_round(pool, calls))
+    threads.uninstrument()
+    return results
+
+
+def report(results: dict[str, list[tuple[float, float]]]) -> None:
+    print(
+        f"{'side':<15} {'submit µs':>10} {'worker µs':>10} {'total µs':>9} {'Δ µs':>7} "
+        f"{'ratio':>6} {'Δ fastest':>10} {'ratio fastest':>14}"
+    )
+    totals = {side: [s + w for s, w in results[side]] for side in SIDES}
+    base_median = statistics.median(totals["bare"])
+    base_min = min(totals["bare"])
+    for side in SIDES:
+        submit = statistics.median(r[0] for r in results[side])
+        worker = statistics.median(r[1] for r in results[side])
+        median = statistics.median(totals[side])
+        fastest = min(totals[side])
+        print(
+            f"{side:<15} {submit:>10.2f} {worker:>10.2f} {median:>9.2f} "
+            f"{median - base_median:>+7.2f} {median / base_median:>6.2f} "
+            f"{fastest - base_min:>+10.2f} {fastest / base_min:>14.2f}"
+        )
+
+
+WORKLOAD = """
+import multiprocessing
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+from opentelemetry import trace
+
+tracer = trace.get_tracer("bench-processes")
+
+
+def work(index):
+    with tracer.start_as_current_span("work"):
+        return index
+
+
+def exit_only():
+    from podcast_kg_otel import processes
+
+    processes._flush = lambda: None
+
+
+if __name__ == "__main__":
+    method, mode, tasks = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    context = multiprocessing.get_context(method)
+    initializer = exit_only if mode == "exit only" else None
+    start = time.perf_counter()
+    with tracer.start_as_current_span("parent"):
+        with context.Pool(2, initializer=initializer) as pool:
+            pool.map(work, range(tasks), chunksize=1)
+        with ProcessPoolExecutor(2, mp_context=context, initializer=initializer) as executor:
+            list(executor.map(work, range(tasks)))
+    print(time.perf_counter() - start)
+"""
+
+
+class _Sink(BaseHTTPRequestHandler):
+    """Counts the spans of each OTLP/HTTP export request."""
+
+    spans = 0
+    lock = threading.Lock()
+
+    def do_POST(self) -> None:
+        from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+            ExportTraceServiceRequest,
+        )
+
+        request = ExportTraceServiceRequest()
+        request.ParseFromString(self.rfile.read(int(self.headers["Content-Length"])))
+        count = sum(
+            len(scope.spans)
+            for resource in request.resource_spans
+            for scope in resource.scope_spans
+        )
+        with _Sink.lock:
+            _Sink.spans += count
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def run_processes(tasks: int) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Sink)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    env = {
+        **os.environ,
+        "OTEL_SERVICE_NAME": "bench-processes",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{server.server_port}",
+        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+        "OTEL_BSP_SCHEDULE_DELAY": "30000",
+    }
+    instrument = str(Path(sys.executable).parent / "opentelemetry-instrument")
+    print(f"{'start method':<12} {'mode':<10} {'wall s':>7} {'spans received':>15}")
+    with tempfile.TemporaryDirectory() as folder:
+        script = Path(folder) / "workload.py"
+        script.write_text(WORKLOAD)
+        for method in ("fork", "spawn", "forkserver"):
+            for mode in ("ours", "exit only"):
+                before = _Sink.spans
+                result = subprocess.run(
+                    [instrument, sys.executable, str(script), method, mode, str(tasks)],
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    timeout=300,
+                    check=True,
+                )
+                time.sleep(1.0)  # the last exports of the parent's exit
+                received = _Sink.spans - before
+                wall = float(result.stdout.split()[-1])
+                print(f"{method:<12} {mode:<10} {wall:>7.2f} {received:>7} of {2 * tasks + 1:<6}")
+    server.shutdown()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("mode", nargs="?", choices=("threads", "processes"), default="threads")
+    parser.add_argument("--calls", type=int, default=10000)
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--tasks", type=int, default=200)
+    args = parser.parse_args()
+    if args.mode == "processes":
+        run_processes(args.tasks)
+    else:
+        report(run(args.calls, args.rounds))
+
+
+if __name__ == "__main__":
+    main()
