@@ -49,7 +49,8 @@ def test_configuration_python_configuration(
     result = run_sample("python_configuration", env={**env, "TRACING_SERVICE_NAME": service_name})
 
     # One warning explaining the port, naming where spans go instead.
-    (warning,) = [line for line in result.stderr.splitlines() if RETIRED_PORT_WARNING in line]
+    (warning,) = result.stderr.splitlines()
+    assert warning.startswith(RETIRED_PORT_WARNING), warning
     assert "http://localhost:4318/v1/traces" in warning
     trace = jaeger.wait_for_trace(service_name)
     span = trace.root
@@ -96,8 +97,9 @@ def test_configuration_environment_variables(
     assert result.returncode == 0, result.stderr
 
     # The only thing said: the agent port's translation, once.
-    assert result.stderr.count(RETIRED_PORT_WARNING) == 1, result.stderr
-    assert "http://localhost:4318/v1/traces" in result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(RETIRED_PORT_WARNING), line
+    assert "http://localhost:4318/v1/traces" in line
     span = jaeger.wait_for_trace(service_name).root
     assert span.name == "custom_operation"
     assert span.service == service_name
