@@ -182,6 +182,14 @@ def test_k8s_jaeger_answers_health_and_metrics_where_the_readme_says(jaeger_bina
             server["endpoint"] = f"127.0.0.1:{free_port()}"
     for protocol in config["receivers"]["otlp"]["protocols"].values():
         protocol["endpoint"] = f"127.0.0.1:{free_port()}"
+    # The strategies file comes from the same ConfigMap (mounted at /etc/jaeger in the pod).
+    sampling = config["extensions"]["remote_sampling"]
+    strategies = tmp_path / "sampling-strategies.json"
+    manifests = load_manifests(DEPLOY / "k8s")
+    strategies.write_text(embedded_configs(manifests, "sampling-strategies.json")["jaeger-config"])
+    sampling["file"]["path"] = str(strategies)
+    for server in ("http", "grpc"):
+        sampling[server]["endpoint"] = f"127.0.0.1:{free_port()}"
     (reader,) = config["service"]["telemetry"]["metrics"]["readers"]
     reader["pull"]["exporter"]["prometheus"].update(host="127.0.0.1", port=metrics)
     path = tmp_path / "jaeger.yaml"
