@@ -43,8 +43,43 @@ $(NEO4J5_VENV)/.installed: requirements-dev.txt instrumentors/neo4j/pyproject.to
 test-neo4j5: $(NEO4J5_VENV)/.installed
 	$(NEO4J5_PY) -m pytest instrumentors/neo4j
 
-lint: venv
+# langchain-core's own unit suite (from its sdist, at the pinned version) run plain and
+# with our instrumentor on for the whole session; fails when any test's outcome differs.
+# See instrumentors/langchain/suite/run_suite.py.
+.PHONY: test-langchain-suite
+LCSUITE_VENV := .venv-lcsuite
+LCSUITE_PY := $(LCSUITE_VENV)/bin/python
+LANGCHAIN_CORE_PIN := $(shell grep -E '^langchain-core==' requirements-dev.txt)
+LCSUITE_CACHE := $(HOME)/.cache/podcast-kg-otel/lcsuite
+LCSUITE_SDIST := $(LCSUITE_CACHE)/$(subst ==,-,$(subst -,_,$(LANGCHAIN_CORE_PIN)))
+$(LCSUITE_VENV)/.installed: requirements-dev.txt instrumentors/langchain/suite/requirements.txt instrumentors/langchain/pyproject.toml instrumentors/util/pyproject.toml
+	$(PYTHON) -m venv $(LCSUITE_VENV)
+	$(LCSUITE_PY) -m pip install -q --upgrade pip
+	$(LCSUITE_PY) -m pip install -q -r instrumentors/langchain/suite/requirements.txt \
+		$(LANGCHAIN_CORE_PIN) -e instrumentors/util -e instrumentors/langchain
+	touch $@
+
+$(LCSUITE_SDIST)/pyproject.toml: requirements-dev.txt | $(LCSUITE_VENV)/.installed
+	mkdir -p $(LCSUITE_CACHE)
+	$(LCSUITE_PY) -m pip download -q --no-binary :all: --no-deps $(LANGCHAIN_CORE_PIN) -d $(LCSUITE_CACHE)
+	tar -xzf $(LCSUITE_SDIST).tar.gz -C $(LCSUITE_CACHE)
+	touch $@
+
+test-langchain-suite: $(LCSUITE_VENV)/.installed $(LCSUITE_SDIST)/pyproject.toml
+	$(LCSUITE_PY) instrumentors/langchain/suite/run_suite.py $(LCSUITE_SDIST)
+
+# actionlint checks the GitHub Actions workflows (the release workflow): built once from
+# the Go module proxy into the stack's cache directory.
+ACTIONLINT_VERSION := v1.7.12
+ACTIONLINT := $(HOME)/.cache/podcast-kg-otel/bin/actionlint-$(ACTIONLINT_VERSION)
+$(ACTIONLINT):
+	mkdir -p $(dir $@)
+	GOBIN=$$(mktemp -d) && GOBIN=$$GOBIN go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION) \
+		&& mv $$GOBIN/actionlint $@
+
+lint: venv $(ACTIONLINT)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+	$(ACTIONLINT) .github/workflows/*.yml
 
 # The main job in one command: the environment, the local stack, the podcast pipeline
 # under opentelemetry-instrument (configured by environment variables only), then one
@@ -53,3 +88,16 @@ lint: venv
 demo: venv
 	deploy/local/up
 	$(PY) -m stacktools.demo
+
+# Release artifacts: an sdist and a wheel of each of the five distributions in dist/,
+# built from this checkout with the venv's hatchling (no download at build time) and
+# checked by twine (metadata, long description rendering).
+DISTRIBUTIONS := . instrumentors/util instrumentors/neo4j instrumentors/langchain \
+	instrumentors/faster_whisper
+.PHONY: dist
+dist: venv
+	rm -rf dist
+	for project in $(DISTRIBUTIONS); do \
+		$(PY) -m build --no-isolation --sdist --wheel --outdir dist $$project || exit 1; \
+	done
+	$(VENV)/bin/twine check --strict dist/*
