@@ -57,24 +57,32 @@ def _code_roots() -> tuple[str, ...]:
     return tuple(os.path.join(folder, "") for folder in folders)
 
 
+_STDLIB = os.path.join(os.path.dirname(os.__file__), "")
 #: ``threading`` functions that hold its module locks, which starting the flush thread needs.
 _THREADING_CRITICAL = {"start", "_stop", "_delete", "_after_fork"}
 
 
 def interrupted_in(frame: FrameType | None, roots: tuple[str, ...]) -> str:
-    """Where the interrupted stack is: ``"threading"`` inside ``threading``'s own locks
-    (no thread may be started), ``"telemetry"`` in code that may hold a lock the exit
-    needs, ``""`` in the app's own code."""
+    """What the main thread was interrupted in: ``"threading"`` inside ``threading``'s own
+    locks (no thread may be started), ``"telemetry"`` in code that may hold a lock the
+    exit needs, ``""`` in the app's own code.
+
+    Only the innermost frames count, down to the first frame of the app's (or a third
+    party's) code: our wrappers and the SDK's context managers hold no lock while the code
+    they wrap runs.
+    """
     threading_file = threading.__file__
-    found = ""
     while frame is not None:
-        code = frame.f_code
-        if code.co_filename == threading_file and code.co_name in _THREADING_CRITICAL:
+        filename = frame.f_code.co_filename
+        if filename == threading_file and frame.f_code.co_name in _THREADING_CRITICAL:
             return "threading"
-        if code.co_filename.startswith(roots):
-            found = "telemetry"
+        if filename.startswith(roots):
+            return "telemetry"
+        standard = filename.startswith(_STDLIB) and "site-packages" not in filename
+        if not (standard or filename.startswith("<frozen")):
+            return ""
         frame = frame.f_back
-    return found
+    return ""
 
 
 class Exit(Protocol):

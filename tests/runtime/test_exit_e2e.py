@@ -89,10 +89,13 @@ def test_dead_collector_exits_quickly_with_one_warning(
     result, exit_seconds = _run_against(run_instrumented, stack, service_name, port)
     assert exit_seconds < HANG_BOUND_SECONDS, result.stderr
     assert "Traceback" not in result.stderr
-    warnings = [line for line in result.stderr.splitlines() if "could not export spans" in line]
+    warnings = [line for line in result.stderr.splitlines() if "podcast-kg-otel" in line]
     assert len(warnings) == 1, result.stderr
     assert f"http://127.0.0.1:{port}/v1/traces" in warnings[0]
     assert "dropped 6 of 6 span(s) in all" in warnings[0]  # 5 ended + the open root
+    assert "6 because the exit budget of 0.5 s ran out" in warnings[0]
+    if collector == "closed port":  # the real cause, in whole words
+        assert warnings[0].endswith("[Errno 111] Connection refused)")
 
 
 @pytest.mark.parametrize("protocol", ["http/protobuf", "grpc"])
