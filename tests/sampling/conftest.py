@@ -109,6 +109,7 @@ class OwnJaeger:
 
     workdir: Path
     reload_interval: float = 0.5
+    source: Path = STACK_DIR / "jaeger.yaml"
     ports: dict[str, int] = field(default_factory=dict)
     process: subprocess.Popen | None = None
 
@@ -143,8 +144,8 @@ class OwnJaeger:
         return env
 
     def config(self) -> Path:
-        """The stack's jaeger.yaml with a short reload interval."""
-        text = (STACK_DIR / "jaeger.yaml").read_text()
+        """The stack's config (``source``) with a short reload interval."""
+        text = self.source.read_text()
         text = text.replace("reload_interval: 5s", f"reload_interval: {self.reload_interval}s")
         path = self.workdir / "jaeger.yaml"
         path.write_text(text)
