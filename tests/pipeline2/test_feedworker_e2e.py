@@ -156,3 +156,28 @@ def test_one_chat_span_per_model_call_with_the_providers_tokens(runs, fake_opena
         assert total == OPENAI_STREAM_USAGE["prompt_tokens"] + OPENAI_USAGE["prompt_tokens"]
         for chat in chats:  # private by default: no prompt or completion in the spans
             assert not any("message" in key or "content" in key for key in chat.attributes)
+
+
+def test_with_the_run_span_the_whole_run_is_one_trace(
+    stack: Stack, jaeger: JaegerClient, transcripts_url: str, fake_openai
+) -> None:
+    service = f"test-feedworker-run-{uuid.uuid4().hex[:8]}"
+    args = ["--transcripts-url", transcripts_url, "--llm-url", f"{fake_openai.base_url}/v1"]
+    env = {
+        **stack.otel_env(service),
+        "OPENAI_API_KEY": "test-key",
+        "PODCAST_KG_OTEL_TRACED_FUNCTIONS": TARGETS,
+        "PODCAST_KG_OTEL_RUN_SPAN": "true",
+    }
+
+    result = _run([*args, "--namespace", service], env, instrumented=True)
+
+    assert result.returncode == 0, result.stderr[-4000:]
+    trace = jaeger.wait_for_trace(service, min_spans=1 + 3 * 9 + 3, timeout=60, settle=2.0)
+    assert len(jaeger.traces(service)) == 1  # no span outside it
+    root = trace.root
+    assert root.name == "main.py"
+    assert root.attributes["process.exit.code"] == 0
+    assert "podcast_kg_otel.span.ended_at_exit" not in root.attributes
+    assert [child.name for child in root.children] == [ROOT] * 4  # the episodes, in threads
+    assert sorted(len(list(episode.walk())) for episode in root.children) == [3, 9, 9, 9]
