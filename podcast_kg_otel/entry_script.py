@@ -172,15 +172,21 @@ class EntryScript:
         self._runpy, self._original_run_code = runpy, original
 
         def _run_code(code: CodeType, run_globals: dict[str, Any], *args: Any, **kwargs: Any):
-            prepared = self._prepare(original, code, run_globals, args, kwargs)
-            if prepared is None:
+            ours, statements, pending = self._prepare(original, code, args, kwargs)
+            if not ours and statements is None:
                 return original(code, run_globals, *args, **kwargs)
-            statements, pending = prepared
+            # The globals exactly as runpy sets them up, from an empty module body.
+            original(compile("", code.co_filename, "exec"), run_globals, *args, **kwargs)
+            if ours:
+                self._restore_script_run(code.co_filename, run_globals)
+            if statements is None:
+                exec(code, run_globals)
+                return run_globals
             for statement in statements:
                 exec(statement, run_globals)
                 if pending:
                     self._wrap_defined(pending, run_globals)
-            self._report_undefined(pending, run_globals)
+            self._report_undefined(pending, code.co_filename)
             return run_globals
 
         runpy._run_code = _run_code  # type: ignore[attr-defined]
@@ -194,39 +200,31 @@ class EntryScript:
         self,
         original: Callable[..., Any],
         code: CodeType,
-        run_globals: dict[str, Any],
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
-    ) -> tuple[list[CodeType], list[Target]] | None:
-        """The run's statements and its targets, with its globals set up as runpy would;
-        None to run it the usual way."""
+    ) -> tuple[bool, list[CodeType] | None, list[Target]]:
+        """Whether this is ``python FILE`` taken over by our path hook, and the run's
+        statements (None: run its code the usual way) and targets."""
+        ours = False
         try:
-            call = inspect.signature(original).bind(code, run_globals, *args, **kwargs)
+            call = inspect.signature(original).bind(code, {}, *args, **kwargs)
             mod_name = call.arguments.get("mod_name")
-            if mod_name not in _RUN_NAMES:
-                return None
             spec = call.arguments.get("mod_spec")
             ours = spec is not None and isinstance(spec.loader, _ScriptLoader)
-            filename = spec.origin if spec is not None else call.arguments.get("script_name")
+            if mod_name not in _RUN_NAMES:
+                return ours, None, []
+            filename = code.co_filename
             names = {"__main__", mod_name}
             if spec is None or ours or spec.name == "__main__":
                 names.add(_stem(filename))
             else:
                 names.add(spec.name)
-            pending = self._matching(names)
-            if not pending or not filename:
-                return None
-            if spec is not None:
                 spec.loader = lazy.real_loader(spec.loader)
-            source = self._source(spec, filename)
+            pending = self._matching(names)
+            source = self._source(spec, filename) if pending else None
             if source is None:
-                return None
-            statements = compile_statements(source, filename)
-            # The globals exactly as runpy sets them up, from an empty module body.
-            original(compile("", filename, "exec"), run_globals, *args, **kwargs)
-            if ours:
-                self._restore_script_run(filename, run_globals)
-            return statements, pending
+                return ours, None, []
+            return ours, compile_statements(source, filename), pending
         except Exception:
             log_once(
                 _logger,
@@ -234,7 +232,7 @@ class EntryScript:
                 "podcast-kg-otel: could not prepare the entry script for traced functions; "
                 "it runs the usual way",
             )
-            return None
+            return ours, None, []
 
     @staticmethod
     def _source(spec: ModuleSpec | None, filename: str) -> str | bytes | None:
@@ -246,6 +244,10 @@ class EntryScript:
 
     def _restore_script_run(self, filename: str, run_globals: dict[str, Any]) -> None:
         """What ``python FILE`` has that the runpy route changed."""
+        with guard(_logger, "restoring the entry script's attributes"):
+            self._restore(filename, run_globals)
+
+    def _restore(self, filename: str, run_globals: dict[str, Any]) -> None:
         self._forget_path_hook()
         run_globals.update(
             __spec__=None,
@@ -271,8 +273,7 @@ class EntryScript:
                     self.on_wrapped(target)
 
     @staticmethod
-    def _report_undefined(pending: list[Target], run_globals: dict[str, Any]) -> None:
+    def _report_undefined(pending: list[Target], script: str) -> None:
         with guard(_logger, "reporting targets of the entry script"):
             for target in pending:
-                script = run_globals.get("__file__")
                 warn_not_traced(target, f"is not defined by the entry script {script}")
