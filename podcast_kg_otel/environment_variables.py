@@ -256,3 +256,11 @@ make them emit the stable HTTP and database names (``http.request.method``, ``ur
 ``db.system.name``, ...), the names our own plugins use. Our distro defaults it to
 ``http,database``; a value of your own is used as it is.
 """
+
+PODCAST_KG_OTEL_JAEGER_QUERY_URL = "PODCAST_KG_OTEL_JAEGER_QUERY_URL"
+"""
+.. envvar:: PODCAST_KG_OTEL_JAEGER_QUERY_URL
+
+The Jaeger query API that ``podcast-kg-otel traces`` reads. Default: port 16686 on the
+host of the OTLP endpoint.
+"""
