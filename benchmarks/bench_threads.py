@@ -17,8 +17,13 @@ this process (batch delay 30 s, so only flushes deliver). ``ours`` flushes after
 that made spans; ``exit only`` turns that flush off in the workers (their initializer),
 leaving the workers' exit paths. Printed: wall time and spans received of those sent.
 
+``startup`` times ``opentelemetry-instrument python -c pass`` with both features on (the
+default) and off (``PODCAST_KG_OTEL_THREAD_CONTEXT=false PODCAST_KG_OTEL_PROCESS_CONTEXT=false``),
+alternating round by round: the median wall ms of each and their ratio.
+
     python benchmarks/bench_threads.py [--calls 10000] [--rounds 15]
     python benchmarks/bench_threads.py processes [--tasks 200]
+    python benchmarks/bench_threads.py startup [--rounds 15]
 """
 
 from __future__ import annotations
@@ -198,15 +203,36 @@ def run_processes(tasks: int) -> None:
     server.shutdown()
 
 
+def run_startup(rounds: int) -> None:
+    instrument = str(Path(sys.executable).parent / "opentelemetry-instrument")
+    switches = {
+        "PODCAST_KG_OTEL_THREAD_CONTEXT": "false",
+        "PODCAST_KG_OTEL_PROCESS_CONTEXT": "false",
+    }
+    sides = {"on": dict(os.environ), "off": {**os.environ, **switches}}
+    wall: dict[str, list[float]] = {side: [] for side in sides}
+    for index in range(rounds):
+        for side in sides if index % 2 == 0 else reversed(sides):
+            start = time.perf_counter()
+            subprocess.run([instrument, sys.executable, "-c", "pass"], env=sides[side], check=True)
+            wall[side].append((time.perf_counter() - start) * 1000)
+    on, off = (statistics.median(wall[side]) for side in ("on", "off"))
+    print(f"-c pass: features on {on:.0f} ms, off {off:.0f} ms, ratio {on / off:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("mode", nargs="?", choices=("threads", "processes"), default="threads")
+    parser.add_argument(
+        "mode", nargs="?", choices=("threads", "processes", "startup"), default="threads"
+    )
     parser.add_argument("--calls", type=int, default=10000)
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--tasks", type=int, default=200)
     args = parser.parse_args()
     if args.mode == "processes":
         run_processes(args.tasks)
+    elif args.mode == "startup":
+        run_startup(args.rounds)
     else:
         report(run(args.calls, args.rounds))
 
