@@ -33,7 +33,6 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate
-from opentelemetry.instrumentation.utils import unwrap
 from podcast_kg_otel_util.failopen import log_once
 
 from podcast_kg_otel import lazy
@@ -184,6 +183,9 @@ def instrument(processors: Sequence[Any] = (), flush_timeout: float = 0.5) -> No
 
 def uninstrument() -> None:
     """Restore every original method (a pending hook then does nothing)."""
+    # Imported here: a spawned worker imports this module to run a task, and never this.
+    from opentelemetry.instrumentation.utils import unwrap
+
     global _enabled
     if not _enabled:
         return

@@ -34,7 +34,6 @@ from typing import Any
 
 import wrapt
 from opentelemetry import context as otel_context
-from opentelemetry.instrumentation.utils import unwrap
 from podcast_kg_otel_util.failopen import log_once
 
 from podcast_kg_otel import lazy
@@ -46,7 +45,12 @@ _CONTEXT_ATTRIBUTE = "_podcast_kg_otel_context"
 
 #: Modules whose threads are pool workers or pool plumbing: they capture nothing at start.
 _POOL_MODULES = frozenset(
-    {"concurrent.futures.thread", "concurrent.futures.process", "multiprocessing.pool"}
+    {
+        "concurrent.futures.thread",
+        "concurrent.futures.process",
+        "multiprocessing.pool",
+        "multiprocessing.queues",
+    }
 )
 
 _enabled = False
@@ -158,6 +162,8 @@ def instrument() -> None:
 
 def uninstrument() -> None:
     """Restore every original function (a pending pool hook then does nothing)."""
+    from opentelemetry.instrumentation.utils import unwrap  # not needed before this
+
     global _enabled
     if not _enabled:
         return
