@@ -108,7 +108,7 @@ def compile_statements(source: str | bytes, filename: str) -> list[CodeType]:
         if index and _is_docstring(statement):
             # Only the module's first statement may set __doc__.
             body.insert(0, ast.copy_location(ast.Pass(), statement))
-        module = ast.fix_missing_locations(ast.Module(body=body, type_ignores=[]))
+        module = ast.Module(body=body, type_ignores=[])
         codes.append(compile(module, filename, "exec", flags=flags, dont_inherit=True))
     return codes
 
