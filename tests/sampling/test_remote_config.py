@@ -77,5 +77,5 @@ def test_a_bad_switch_value_warns_once_and_keeps_the_local_rate(
         {"PODCAST_KG_OTEL_REMOTE_SAMPLING": "central", "TRACING_SAMPLING_RATE": "0.3"}
     )
     assert config.sampler == "parentbased_traceidratio"
-    (message,) = [r.getMessage() for r in caplog.records]
+    (message,) = [r.getMessage() for r in caplog.records if r.name == "podcast_kg_otel.config"]
     assert "PODCAST_KG_OTEL_REMOTE_SAMPLING='central' is invalid" in message
