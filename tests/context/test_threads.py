@@ -113,6 +113,21 @@ def test_cancelled_timer_runs_nothing(tracer: Tracer, exporter: InMemorySpanExpo
     assert set(by_name(exporter)) == {"parent"}
 
 
+def test_tasks_cancelled_before_they_run_leave_nothing_behind(
+    tracer: Tracer, exporter: InMemorySpanExporter
+) -> None:
+    gate = threading.Event()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        with tracer.start_as_current_span("parent"):
+            pool.submit(gate.wait)
+            queued = [pool.submit(lambda: tracer.start_span("never").end()) for _ in range(3)]
+        assert all(future.cancel() for future in queued)
+        gate.set()
+    assert all(future.cancelled() for future in queued)
+    assert set(by_name(exporter)) == {"parent"}
+    assert otel_context.get_current() == otel_context.Context()
+
+
 def test_each_pool_task_nests_under_its_own_submit_context(
     tracer: Tracer, exporter: InMemorySpanExporter
 ) -> None:
