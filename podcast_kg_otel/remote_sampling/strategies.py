@@ -261,6 +261,9 @@ class RateLimiting:
         self.bucket.reset_after_fork()
 
 
+_DROP, _BY_PROBABILITY, _BY_LOWER_BOUND = range(3)
+
+
 class GuaranteedThroughput:
     """Jaeger's guaranteed-throughput sampler for one operation: probabilistic, plus a
     lower bound of ``lower_bound`` traces a second kept whatever the probability. A
@@ -284,21 +287,21 @@ class GuaranteedThroughput:
         self._attributes, self._kept = _results(LOWER_BOUND, rate)
 
     def decide(self, trace_id: int) -> int:
-        """1 kept by probability, 2 kept by the lower bound, 0 dropped."""
+        """_BY_PROBABILITY, _BY_LOWER_BOUND or _DROP."""
         if trace_id & _TRACE_ID_LOW_BITS < self.probabilistic.bound:
             if self.lower is not None:
                 self.lower.take()
-            return 1
-        return 2 if self.lower is not None and self.lower.take() else 0
+            return _BY_PROBABILITY
+        return _BY_LOWER_BOUND if self.lower is not None and self.lower.take() else _DROP
 
     def sample(
         self, parent_context: Context | None, trace_id: int, attributes: Attributes
     ) -> SamplingResult:
         how = self.decide(trace_id)
-        if how == 1:
+        if how == _BY_PROBABILITY:
             return self.probabilistic.sample(parent_context, trace_id, "", attributes)
         state = parent_trace_state(parent_context)
-        return _result(how == 2, self._attributes, self._kept, state, attributes)
+        return _result(how == _BY_LOWER_BOUND, self._attributes, self._kept, state, attributes)
 
 
 class PerOperation:
@@ -336,7 +339,7 @@ class PerOperation:
             )
 
     def keeps(self, trace_id: int, name: str) -> bool:
-        return self._sampler(name).decide(trace_id) != 0
+        return self._sampler(name).decide(trace_id) != _DROP
 
     def sample(
         self,
