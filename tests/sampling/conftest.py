@@ -189,12 +189,11 @@ class OwnJaeger:
 
 @pytest.fixture
 def own_jaeger(stack: object, tmp_path: Path) -> Iterator[OwnJaeger]:
-    """Our own Jaeger (the stack must be up: it built the binary)."""
+    """Our own Jaeger, not started yet: write its strategies, then ``start()`` it (the
+    stack must be up: it built the binary). Stopped after the test."""
     if not jaeger_binary().exists():
         pytest.fail(f"the Jaeger binary {jaeger_binary()} is missing; run deploy/local/up")
     jaeger = OwnJaeger(workdir=tmp_path)
-    jaeger.write_strategies({"default_strategy": {"type": "probabilistic", "param": 1.0}})
-    jaeger.start()
     yield jaeger
     jaeger.stop()
 

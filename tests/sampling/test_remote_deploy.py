@@ -4,7 +4,6 @@ sampler; and the adaptive variant of the local config, run for real."""
 from __future__ import annotations
 
 import json
-import time
 import urllib.request
 from pathlib import Path
 
@@ -44,7 +43,7 @@ def expected(service: dict) -> Strategy:
 def test_the_repository_strategies_reach_the_sampler(own_jaeger: OwnJaeger, name: str) -> None:
     strategies = json.loads(STRATEGY_FILES[name])
     own_jaeger.write_strategies(strategies)
-    time.sleep(own_jaeger.reload_interval * 3)
+    own_jaeger.start()
     for service in strategies["service_strategies"]:
         sampler = JaegerRemoteSampler(
             own_jaeger.sampling_url, service_name=service["service"], start=False

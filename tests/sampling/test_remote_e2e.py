@@ -182,7 +182,7 @@ def test_rewritten_strategies_apply_while_the_app_runs_and_outlive_jaeger(
     own_jaeger.write_strategies(
         service_strategy(service, "probabilistic", 0.2, operation_strategies=operations)
     )
-    time.sleep(own_jaeger.reload_interval * 2)  # Jaeger has re-read the file
+    own_jaeger.start()
     app = app_factory(service)
     wait_until(lambda: app.sampler.from_remote, 10, "the first strategy")
     assert app.sampler.strategy.operations == (("always-kept", 1.0),)
@@ -236,7 +236,7 @@ def test_a_rate_limiting_strategy_holds_its_traces_per_second(
     service = f"ratelimit-{uuid.uuid4().hex[:8]}"
     rate = 5
     own_jaeger.write_strategies(service_strategy(service, "ratelimiting", rate))
-    time.sleep(own_jaeger.reload_interval * 2)
+    own_jaeger.start()
     app = app_factory(service)
     wait_until(lambda: app.sampler.from_remote, 10, "the first strategy")
     assert app.sampler.strategy == Strategy(RATE_LIMITING, rate)
@@ -285,7 +285,7 @@ def test_tail_sampling_keeps_every_error_trace_under_a_zero_strategy(
 ) -> None:
     service = f"tail-{uuid.uuid4().hex[:8]}"
     own_jaeger.write_strategies(service_strategy(service, "probabilistic", 0.0))
-    time.sleep(own_jaeger.reload_interval * 2)
+    own_jaeger.start()
     run = uuid.uuid4().hex
     env = {
         "OTEL_SERVICE_NAME": service,
