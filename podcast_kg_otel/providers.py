@@ -112,8 +112,9 @@ class _NestedInferenceTracer(trace.Tracer):
     ) -> Span:
         outer = _outer_inference(context, self._scopes)
         if outer is not None:
-            # Same span context as the outer span: children nest under it, nothing ends it.
-            return NonRecordingSpan(outer.get_span_context())
+            absorbed = _AbsorbedSpan(outer)
+            absorbed.set_attributes(attributes or {})
+            return absorbed
         return self._tracer.start_span(
             name,
             context,
@@ -155,6 +156,37 @@ class _NestedInferenceTracer(trace.Tracer):
             set_status_on_exception=set_status_on_exception,
         ) as current:
             yield current
+
+
+class _AbsorbedSpan(NonRecordingSpan):
+    """What a provider SDK instrumentation gets inside another instrumentation's inference
+    span. It has the outer span's context, so the SDK's request nests under that span, and
+    nothing it does ends the outer span or sets its status. The attributes it sets that the
+    outer span lacks (``server.address``, ``server.port``, a provider-specific response
+    field) are added to the outer span: one span, the best data of both."""
+
+    def __init__(self, outer: Span) -> None:
+        super().__init__(outer.get_span_context())
+        self._outer = outer
+
+    def is_recording(self) -> bool:
+        return self._outer.is_recording()
+
+    def set_attribute(self, key: str, value: Any) -> None:
+        self.set_attributes({key: value})
+
+    def set_attributes(self, attributes: Mapping[str, Any]) -> None:
+        try:
+            present = getattr(self._outer, "attributes", None) or {}
+            missing = {key: value for key, value in attributes.items() if key not in present}
+            if missing:
+                self._outer.set_attributes(missing)
+        except Exception:  # fail open: the outer span keeps what it has
+            log_once(
+                _logger,
+                "providers:absorb",
+                "podcast-kg-otel: could not add a provider SDK call's attributes to its span",
+            )
 
 
 def _outer_inference(context: Context | None, provider_scopes: set[str]) -> Span | None:

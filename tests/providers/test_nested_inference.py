@@ -12,7 +12,7 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import INVALID_SPAN_CONTEXT, NonRecordingSpan, SpanKind, Tracer
+from opentelemetry.trace import INVALID_SPAN_CONTEXT, NonRecordingSpan, SpanKind, StatusCode, Tracer
 from opentelemetry.trace.propagation import _SPAN_KEY
 from podcast_kg_otel_util import failopen
 from podcast_kg_otel_util.content import CAPTURE_CONTENT_ENV
@@ -65,6 +65,29 @@ def test_inside_another_instrumentations_chat_span_the_provider_span_is_not_reco
     assert post.parent.span_id == chat.context.span_id  # the request nests under ours
 
 
+def test_what_the_provider_adds_that_the_outer_span_lacks_is_kept_on_it(
+    exporter: InMemorySpanExporter, sdk_tracer: Tracer, provider_tracer: Tracer
+) -> None:
+    with sdk_tracer.start_as_current_span("chat m", kind=SpanKind.CLIENT, attributes=CHAT):
+        start = {"gen_ai.request.model": "sdk-name", "server.address": "127.0.0.1"}
+        inner = provider_tracer.start_span("chat sdk-name", attributes=start)
+        assert inner.is_recording()
+        inner.set_attribute("server.port", 8080)
+        inner.set_attributes(
+            {"gen_ai.operation.name": "generate_content", "gen_ai.usage.input_tokens": 5}
+        )
+        inner.set_status(StatusCode.ERROR)
+        inner.end()
+    (chat,) = exporter.get_finished_spans()
+    assert dict(chat.attributes) == {
+        **CHAT,
+        "server.address": "127.0.0.1",
+        "server.port": 8080,
+        "gen_ai.usage.input_tokens": 5,
+    }
+    assert chat.status.status_code is StatusCode.UNSET  # the outer span's own outcome
+
+
 def test_called_directly_the_provider_span_is_recorded(
     exporter: InMemorySpanExporter, sdk_tracer: Tracer, provider_tracer: Tracer
 ) -> None:
@@ -111,7 +134,6 @@ def test_start_as_current_span_inside_a_chat_span_leaves_it_open(
 ) -> None:
     with sdk_tracer.start_as_current_span("chat m", attributes=CHAT) as outer:
         with provider_tracer.start_as_current_span("embeddings m") as inner:
-            assert not inner.is_recording()
             assert inner.get_span_context() == outer.get_span_context()
         assert outer.is_recording()  # the inner exit did not end the outer span
     assert [s.name for s in exporter.get_finished_spans()] == ["chat m"]
