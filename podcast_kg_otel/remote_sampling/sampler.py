@@ -41,6 +41,7 @@ DEFAULT_PORT = 5778
 DEFAULT_POLLING_INTERVAL_MS = 60000
 #: The other SDKs' default until the first strategy arrives.
 DEFAULT_INITIAL_SAMPLING_RATE = 0.001
+_MAX_POLLING_INTERVAL_MS = 86_400_000
 _FETCH_TIMEOUT = 5.0
 _MAX_BODY = 1 << 20
 _logger = logging.getLogger("podcast_kg_otel.remote_sampling")
@@ -99,10 +100,10 @@ def settings_from_arg(arg: str | None, environ: Mapping[str, str] | None = None)
                 parsed = float(value)
             except ValueError:
                 parsed = 0.0
-            if parsed >= 1:
+            if 1 <= parsed <= _MAX_POLLING_INTERVAL_MS:
                 interval_ms = parsed
             else:
-                bad(key, value, int(interval_ms), "expected milliseconds >= 1")
+                bad(key, value, int(interval_ms), "expected milliseconds, 1 to a day")
         elif key == "initialSamplingRate":
             parsed_rate = _rate(value)
             if parsed_rate is None:

@@ -179,9 +179,10 @@ def test_bad_sampler_arguments_warn_once_each_and_use_the_default(
         "http://host:5778); using 'http://127.0.0.1:5778' instead",
         "OTEL_TRACES_SAMPLER_ARG initialSamplingRate='2' is invalid (expected a rate in 0..1);"
         " using 0.001 instead",
-        "OTEL_TRACES_SAMPLER_ARG pollingIntervalMs='soon' is invalid (expected milliseconds"
-        " >= 1); using 60000 instead",
+        "OTEL_TRACES_SAMPLER_ARG pollingIntervalMs='soon' is invalid (expected milliseconds,"
+        " 1 to a day); using 60000 instead",
     ]
+    assert settings_from_arg("pollingIntervalMs=inf", {}).polling_interval == 60.0
 
 
 def test_kept_roots_carry_the_tags_jaeger_adaptive_sampling_reads(
