@@ -122,7 +122,7 @@ def parse_strategy(body: bytes | str) -> Strategy:
     """The strategy in a sampling endpoint's JSON answer; StrategyError when unusable."""
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, RecursionError) as error:  # UnicodeDecodeError is a ValueError
         raise StrategyError(f"not JSON ({error})") from None
     if not isinstance(data, dict):
         raise StrategyError("not a JSON object")

@@ -110,6 +110,8 @@ def test_every_shape_jaeger_serves(body: dict, expected: Strategy) -> None:
     ("body", "reason"),
     [
         ("not json", "not JSON"),
+        (b"\xff\xfe{", "not JSON"),
+        pytest.param("[" * 100_000, "not JSON", id="deeply-nested"),
         ("[]", "not a JSON object"),
         ("null", "not a JSON object"),
         ('{"strategyType": 7, "probabilisticSampling": {"samplingRate": 1}}', "strategyType"),
@@ -132,7 +134,7 @@ def test_every_shape_jaeger_serves(body: dict, expected: Strategy) -> None:
         ('{"operationSampling": {"defaultSamplingProbability": 2}}', "defaultSampling"),
     ],
 )
-def test_malformed_strategies_are_rejected_with_the_reason(body: str, reason: str) -> None:
+def test_malformed_strategies_are_rejected_with_the_reason(body: str | bytes, reason: str) -> None:
     with pytest.raises(StrategyError, match=reason.replace("(", r"\(").replace("[", r"\[")):
         parse_strategy(body)
 
