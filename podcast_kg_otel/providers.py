@@ -68,7 +68,14 @@ def configure(kwargs: Mapping[str, Any]) -> dict[str, Any]:
         os.environ[CAPTURE_CONTENT_ENV] = _CAPTURE_MODES[value]
     if "tracer_provider" in kwargs:
         return dict(kwargs)
-    return {**kwargs, "tracer_provider": NestedInferenceTracerProvider()}
+    return {**kwargs, "tracer_provider": _shared_provider()}
+
+
+@cache
+def _shared_provider() -> NestedInferenceTracerProvider:
+    """One for all provider instrumentors, so each knows the others' spans as provider
+    spans (a Gemini call inside an OpenAI call's tool is a call of its own)."""
+    return NestedInferenceTracerProvider()
 
 
 class NestedInferenceTracerProvider(trace.TracerProvider):

@@ -168,6 +168,8 @@ def test_configure_adds_the_tracer_provider_unless_given() -> None:
     kwargs = providers.configure({"skip_dep_check": True})
     assert isinstance(kwargs["tracer_provider"], providers.NestedInferenceTracerProvider)
     assert kwargs["skip_dep_check"] is True
+    # One provider for every provider instrumentor: each knows the others' scopes.
+    assert providers.configure({})["tracer_provider"] is kwargs["tracer_provider"]
     own = TracerProvider()
     assert providers.configure({"tracer_provider": own})["tracer_provider"] is own
 
