@@ -55,6 +55,7 @@ from podcast_kg_otel.defaults import (
     OTLP_EXPORTER,
     PROTOCOLS,
     RATIO_SAMPLERS,
+    REMOTE_SAMPLERS,
     SPAN_LIMIT_VARIABLES,
     TRACES_PATH,
     legacy_endpoint,
@@ -271,7 +272,7 @@ def _sampler_settings(env: Mapping[str, str]) -> dict[str, Any]:
         if envtools.env_bool(legacy.PODCAST_KG_OTEL_REMOTE_SAMPLING, False, env):
             # TRACING_SAMPLING_RATE stays the rate until Jaeger's first strategy arrives.
             values["sampler"] = "parentbased_jaeger_remote"
-            values["sampler_arg"] = _raw(env, OTEL_TRACES_SAMPLER_ARG)
+            values["sampler_arg"] = _remote_sampler_arg(env)
         return values
     if name not in components.installed(components.SAMPLER_GROUP):
         used = "parentbased_traceidratio" if "sampling_rate" in values else DEFAULT_SAMPLER
@@ -282,9 +283,21 @@ def _sampler_settings(env: Mapping[str, str]) -> dict[str, Any]:
         values["sampler_arg"] = envtools.env_float(
             OTEL_TRACES_SAMPLER_ARG, 1.0, minimum=0.0, maximum=1.0, environ=env
         )
+    elif name in REMOTE_SAMPLERS:
+        values["sampler_arg"] = _remote_sampler_arg(env)
     else:
         values["sampler_arg"] = _raw(env, OTEL_TRACES_SAMPLER_ARG)
     return values
+
+
+def _remote_sampler_arg(env: Mapping[str, str]) -> str | None:
+    """The jaeger_remote argument, checked now so that a bad entry is reported at start-up
+    (a strict-mode error stops it) rather than when the sampler is built."""
+    from podcast_kg_otel.remote_sampling import settings_from_arg
+
+    raw = _raw(env, OTEL_TRACES_SAMPLER_ARG)
+    settings_from_arg(raw, env)
+    return raw
 
 
 def _batch_settings(env: Mapping[str, str]) -> dict[str, Any]:
