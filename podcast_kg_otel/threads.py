@@ -33,7 +33,7 @@ from types import ModuleType
 from typing import Any
 
 import wrapt
-from opentelemetry import context as otel_context
+from opentelemetry.context import Context, attach, detach, get_current
 from podcast_kg_otel_util.failopen import log_once
 
 from podcast_kg_otel import lazy
@@ -53,6 +53,8 @@ _POOL_MODULES = frozenset(
     }
 )
 
+_BUILTIN_METHOD = type(len)  # the type of a bound ``Context.run``
+
 _enabled = False
 
 
@@ -61,24 +63,25 @@ class ContextCall:
 
     __slots__ = ("context", "function")
 
-    def __init__(self, function: Callable[..., Any], context: otel_context.Context) -> None:
+    def __init__(self, function: Callable[..., Any], context: Context) -> None:
         self.function = function
         self.context = context
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        token = otel_context.attach(self.context)
+        token = attach(self.context)
         try:
             return self.function(*args, **kwargs)
         finally:
-            otel_context.detach(token)
+            detach(token)
 
 
 def runs_in_copied_context(function: Any) -> bool:
     """Whether ``function`` is ``Context.run`` of a copied ``contextvars`` context, bare or
     in a ``functools.partial`` (``asyncio.to_thread``): it carries its context already."""
-    if isinstance(function, functools.partial):
+    if type(function) is functools.partial:
         function = function.func
-    return isinstance(getattr(function, "__self__", None), contextvars.Context)
+    # Type checks only: this runs on every submit made with a context.
+    return type(function) is _BUILTIN_METHOD and type(function.__self__) is contextvars.Context
 
 
 def _is_pool_thread(thread: threading.Thread) -> bool:
@@ -90,7 +93,7 @@ def _is_pool_thread(thread: threading.Thread) -> bool:
 
 
 def _start(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
-    current = otel_context.get_current()
+    current = get_current()
     if not current:
         return wrapped(*args, **kwargs)
     captured = False
@@ -111,7 +114,7 @@ def _start(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -
 def _bootstrap_inner(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
     try:
         captured = instance.__dict__.pop(_CONTEXT_ATTRIBUTE, None)
-        token = otel_context.attach(captured) if captured is not None else None
+        token = attach(captured) if captured is not None else None
     except Exception:
         log_once(_logger, "thread-run", "podcast-kg-otel: could not attach a thread's context")
         token = None
@@ -120,11 +123,11 @@ def _bootstrap_inner(wrapped: Callable[..., Any], instance: Any, args: Any, kwar
     try:
         return wrapped(*args, **kwargs)
     finally:
-        otel_context.detach(token)
+        detach(token)
 
 
 def _submit(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
-    current = otel_context.get_current()
+    current = get_current()
     if not current or not args:
         return wrapped(*args, **kwargs)
     try:
