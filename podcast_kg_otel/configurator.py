@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import os
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
@@ -23,7 +24,7 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased, Sampler, Tr
 from podcast_kg_otel_util.env import ConfigurationError
 from podcast_kg_otel_util.failopen import log_once
 
-from podcast_kg_otel import components, runtime
+from podcast_kg_otel import components, config_file, runtime
 from podcast_kg_otel.config import TracingConfig, current_config
 from podcast_kg_otel.defaults import (
     DEFAULT_SAMPLER,
@@ -60,7 +61,16 @@ class PodcastKgOtelConfigurator:
         self._configure(**kwargs)
 
     def _configure(self, **kwargs: Any) -> None:
-        configure_sdk(load_config())
+        config = load_config()
+        path = config_file.config_file_path(os.environ)
+        if path is not None and config.enabled:
+            install_propagators(config.propagators)  # the file's propagator section wins
+            try:
+                config_file.configure_from_file(path, config, os.environ)
+                return
+            except config_file.FileUnusable:
+                pass  # reported; the environment configuration follows
+        configure_sdk(config)
 
 
 def load_config() -> TracingConfig:

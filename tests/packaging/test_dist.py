@@ -191,3 +191,4 @@ def test_distro_with_every_extra_passes_pip_check(clean_venv):
     assert installed["opentelemetry-sdk"] == "1.45.2"
     assert "opentelemetry-instrumentation-openai-v2" in installed
     assert "opentelemetry-instrumentation-redis" in installed
+    assert installed["opentelemetry-configuration"] == "0.66b2"
