@@ -46,3 +46,28 @@ def test_capture_enabled_reads_booleans_and_genai_modes(caplog) -> None:
     assert [capture_enabled(v) for v in ("", "false", "no_content", "event_only")] == [False] * 4
     assert capture_enabled("maybe", "capture_content") is False
     assert any("capture_content='maybe' is invalid" in r.getMessage() for r in caplog.records)
+
+
+def test_an_exception_the_app_recorded_itself_is_not_recorded_again():
+    """The tracing guide's error pattern (record_exception, set_status, raise) inside a
+    traced block leaves one exception event, not two."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from podcast_kg_otel_util.errors import record_error
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("t")
+    error = KeyError("episode-7")
+    other = KeyError("episode-8")
+    with tracer.start_as_current_span("guide-pattern", record_exception=False) as span:
+        span.record_exception(error)
+        record_error(span, error)
+        record_error(span, other)
+    (finished,) = exporter.get_finished_spans()
+    messages = [e.attributes["exception.message"] for e in finished.events]
+    assert messages == ["'episode-7'", "'episode-8'"]
+    assert finished.attributes["error.type"] == "KeyError"
+    assert finished.status.description == "KeyError: 'episode-8'"

@@ -1,9 +1,9 @@
 """The guide, Best Practices > Error Handling: record the exception and set ERROR, then
 re-raise.
 
-Recording by hand is for spans you start and end yourself, as here. An exception escaping
-create_span, the decorators or start_as_current_span is already recorded by them (once):
-recording it by hand inside them too gives the span two exception events.
+Here on a span started and ended by hand. Inside create_span or the decorators the same
+pattern leaves one exception event too (they recognise an exception already recorded); the
+SDK's start_as_current_span records it again unless given record_exception=False.
 """
 
 from opentelemetry.trace import StatusCode

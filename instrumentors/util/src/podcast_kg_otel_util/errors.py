@@ -20,6 +20,25 @@ def record_error(span: Span, exc: BaseException, error_type_value: str | None = 
     """Record `exc` once as an exception event, set ERROR status and `error.type`."""
     if not span.is_recording():
         return
-    span.record_exception(exc)
+    if not _already_recorded(span, exc):
+        span.record_exception(exc)
     span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
     span.set_attribute(ERROR_TYPE, error_type_value or error_type(exc))
+
+
+def _already_recorded(span: Span, exc: BaseException) -> bool:
+    """Whether the application recorded `exc` on `span` itself (the tracing guide's
+    pattern: ``record_exception``, ``set_status``, ``raise`` inside a traced block), so the
+    exception appears once, not twice. Same class (as SDK versions spell it) and message."""
+    cls = type(exc)
+    kinds = {cls.__name__, cls.__qualname__, f"{cls.__module__}.{cls.__qualname__}"}
+    message = str(exc)
+    for event in getattr(span, "events", None) or ():
+        attributes = event.attributes or {}
+        if (
+            event.name == "exception"
+            and attributes.get("exception.type") in kinds
+            and attributes.get("exception.message") == message
+        ):
+            return True
+    return False
