@@ -217,13 +217,14 @@ class ExitHandler:
         # Keep a little of the budget to interrupt retries, so drops are counted cleanly.
         grace = min(0.1, self.budget / 4)
         worker.join(max(0.0, deadline - time.monotonic() - grace))
-        # A collector that keeps answering (or an exporter still starting) is not a dead
-        # one: give it up to EXIT_EXTENSION more, so a busy machine loses no span.
+        # A collector whose last answer was a success (or an exporter still starting) is
+        # not a dead one: give it up to EXIT_EXTENSION more, so a busy machine, where one
+        # batch can take longer than the whole budget, loses no span.
         hard_deadline = deadline + EXIT_EXTENSION
         while (
             worker.is_alive()
             and time.monotonic() < hard_deadline
-            and any(exporter.making_progress(self.budget) for exporter in exporters)
+            and any(exporter.making_progress(EXIT_EXTENSION) for exporter in exporters)
         ):
             worker.join(0.02)
         if worker.is_alive():

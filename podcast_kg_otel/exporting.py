@@ -317,7 +317,7 @@ class QuietSpanExporter(SpanExporter):
     # Reporting ---------------------------------------------------------------------
 
     def making_progress(self, window: float) -> bool:
-        """Still starting, or the collector accepted a batch in the last ``window`` s."""
+        """Still starting, or the collector accepted the last batch, within ``window`` s."""
         last = self._last_success
         return self._building or (last is not None and time.monotonic() - last < window)
 

@@ -1,0 +1,402 @@
+"""Collector faults, bursts and SIGTERM: our distro against the stock one, in one run.
+
+    python benchmarks/bench_faults.py [--scenarios down,silent,restart,burst,warm,sigterm]
+                                      [--protocols http,grpc] [--reps 1]
+
+Each case is a fresh ``opentelemetry-instrument python workload.py`` process; ours and
+stock alternate case by case. Stock is selected in the same venv with
+``OTEL_PYTHON_DISTRO=distro OTEL_PYTHON_CONFIGURATOR=configurator``; metrics and logs
+export are off for both (Jaeger takes traces only). The benchmark starts its own Jaeger
+(the binary ``deploy/local/up`` built, ``deploy/local/jaeger.yaml`` with badger storage so
+a restart keeps what it stored) on free ports, stops and starts it by PID, and reads the
+delivered spans back from its query API. It never touches the shared stack.
+
+Per case: spans ended (a counter the workload bumps after each ``end()``, read after the
+process is gone, so it is exact even after SIGTERM), spans delivered (in Jaeger), spans
+the distro reported lost (ours: its exit line; stock reports no count), exit delay
+(program end, or the signal, to process exit), max RSS, stderr lines (the stock loader's
+``Configuration of ...`` notice not counted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from stacktools.stack import stack_settings  # noqa: E402
+
+BIN = Path(sys.executable).parent
+INSTRUMENT = str(BIN / "opentelemetry-instrument")
+# Stock loads every installed instrumentor at start-up; ours would drag in faster-whisper's
+# and LangChain's stacks (about +170 MB RSS), which is not what this benchmark measures.
+STOCK = {
+    "OTEL_PYTHON_DISTRO": "distro",
+    "OTEL_PYTHON_CONFIGURATOR": "configurator",
+    "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "podcast_kg_neo4j,podcast_kg_langchain,"
+    "podcast_kg_faster_whisper",
+}
+
+WORKLOAD = """
+import mmap, struct, sys, time
+from opentelemetry import trace
+
+traces, paced, warm_up = int(sys.argv[2]), sys.argv[3] == "paced", float(sys.argv[4])
+handle = open(sys.argv[1], "r+b")
+counter = mmap.mmap(handle.fileno(), 8)
+if warm_up:
+    time.sleep(warm_up)
+tracer = trace.get_tracer("bench-faults")
+print("READY", time.time(), flush=True)
+started, ended = time.perf_counter(), 0
+for index in range(traces):
+    with tracer.start_as_current_span("job"):
+        for step in range(49):
+            tracer.start_span("step").end()
+            ended += 1
+            counter[:8] = struct.pack("q", ended)
+    ended += 1
+    counter[:8] = struct.pack("q", ended)
+    if paced:  # one span per millisecond
+        delay = started + ended / 1000 - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+print("PROGRAM-END", time.time(), flush=True)
+"""
+
+_OUR_LINE = re.compile(r"dropped (\d+) of (\d+) span\(s\) in all")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+COUNT_SPANS = """
+import json, sys, urllib.request
+try:
+    with urllib.request.urlopen(sys.argv[1], timeout=60) as response:
+        data = json.load(response).get("data") or []
+except OSError:
+    data = []
+print(sum(len(trace["spans"]) for trace in data))
+"""
+
+
+def _count_spans(url: str) -> int:
+    """Spans in a query-API answer, parsed in a child process: the answer for a burst
+    is large, and a parent that grew would pass its peak RSS on to the next workload
+    (Linux carries ``ru_maxrss`` across fork and exec)."""
+    result = subprocess.run(
+        [sys.executable, "-c", COUNT_SPANS, url], capture_output=True, text=True, check=True
+    )
+    return int(result.stdout)
+
+
+class Jaeger:
+    """A Jaeger of our own: the built binary, badger storage in a temporary folder."""
+
+    def __init__(self, folder: Path) -> None:
+        settings = stack_settings()
+        self.binary = (
+            Path(settings["STACK_CACHE_DIR"])
+            / "jaeger"
+            / settings["STACK_JAEGER_MODULE_VERSION"]
+            / "jaeger"
+        )
+        names = ("GRPC", "HTTP", "QUERY_HTTP", "QUERY_GRPC", "HEALTH")
+        self.ports = {name: _free_port() for name in names}
+        self.env = {
+            **os.environ,
+            "STACK_JAEGER_OTLP_GRPC_PORT": str(self.ports["GRPC"]),
+            "STACK_JAEGER_OTLP_HTTP_PORT": str(self.ports["HTTP"]),
+            "STACK_JAEGER_QUERY_HTTP_PORT": str(self.ports["QUERY_HTTP"]),
+            "STACK_JAEGER_QUERY_GRPC_PORT": str(self.ports["QUERY_GRPC"]),
+            "STACK_JAEGER_HEALTH_PORT": str(self.ports["HEALTH"]),
+        }
+        config = (REPO / "deploy" / "local" / "jaeger.yaml").read_text()
+        memory = "        memory:\n          max_traces: ${env:STACK_JAEGER_MAX_TRACES}\n"
+        assert memory in config, "deploy/local/jaeger.yaml changed: update bench_faults.py"
+        store = folder / "badger"
+        badger = (
+            "        badger:\n          directories:\n"
+            f"            keys: {store}/keys\n            values: {store}/values\n"
+            "          ephemeral: false\n"
+        )
+        self.config = folder / "jaeger.yaml"
+        self.config.write_text(config.replace(memory, badger))
+        self.log = folder / "jaeger.log"
+        self.process: subprocess.Popen | None = None
+
+    def endpoint(self, protocol: str) -> str:
+        return f"http://127.0.0.1:{self.ports['GRPC' if protocol == 'grpc' else 'HTTP']}"
+
+    def start(self) -> None:
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                [str(self.binary), "--config", str(self.config)],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 60
+        health = f"http://127.0.0.1:{self.ports['HEALTH']}/status"
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"jaeger exited; see {self.log}")
+            try:
+                with urllib.request.urlopen(health, timeout=2):
+                    return
+            except (urllib.error.URLError, OSError):
+                time.sleep(0.2)
+        raise RuntimeError(f"jaeger not healthy after 60 s; see {self.log}")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def span_count(self, service: str, expected: int) -> int:
+        """Spans of ``service``, polled until ``expected`` arrive or the count is stable."""
+        url = f"http://127.0.0.1:{self.ports['QUERY_HTTP']}/api/traces?" + urllib.parse.urlencode(
+            {"service": service, "limit": 5000}
+        )
+        count, stable, deadline = -1, 0, time.monotonic() + 60
+        while time.monotonic() < deadline:
+            found = _count_spans(url)
+            stable = stable + 1 if found == count else 0
+            count = found
+            if count >= expected or stable >= 3:
+                break
+            time.sleep(1.0)
+        return max(count, 0)
+
+
+@contextmanager
+def _silent_listener() -> Iterator[int]:
+    """A collector that accepts connections and never answers."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    server.settimeout(0.2)
+    stop, accepted = threading.Event(), []
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                accepted.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(2)
+        for connection in accepted:
+            connection.close()
+        server.close()
+
+
+@dataclass
+class Outcome:
+    ended: int
+    delivered: int | None
+    reported: int | None
+    exit_delay: float
+    max_rss_mb: float
+    stderr_lines: int
+
+
+def _run(
+    folder: Path,
+    env: dict[str, str],
+    traces: int,
+    paced: bool,
+    warm_up: float = 0.0,
+    during: Callable[[float], None] | None = None,
+    sigterm_after: float | None = None,
+) -> tuple[int, str, float, float]:
+    """Run the workload once: (spans ended, stderr, exit delay, max RSS MB)."""
+    script = folder / "workload.py"
+    script.write_text(WORKLOAD)
+    counter = folder / f"counter-{uuid.uuid4().hex[:6]}"
+    counter.write_bytes(b"\0" * 8)
+    out, err = folder / "stdout.txt", folder / "stderr.txt"
+    command = [INSTRUMENT, sys.executable, str(script), str(counter), str(traces)]
+    command += ["paced" if paced else "tight", str(warm_up)]
+    with open(out, "w") as stdout, open(err, "w") as stderr:
+        process = subprocess.Popen(command, env=env, stdout=stdout, stderr=stderr, cwd=folder)
+    ready = None
+    while ready is None and process.poll() is None:
+        text = out.read_text()
+        if "READY" in text:
+            ready = float(text.split("READY", 1)[1].split()[0])
+        else:
+            time.sleep(0.005)
+    signalled = None
+    if during is not None and ready is not None:
+        during(ready)
+    if sigterm_after is not None and ready is not None:
+        time.sleep(max(0.0, ready + sigterm_after - time.time()))
+        signalled = time.time()
+        process.send_signal(signal.SIGTERM)
+    _, _, usage = os.wait4(process.pid, 0)
+    finished = time.time()
+    process.returncode = 0  # reaped by wait4
+    stdout_text = out.read_text()
+    if signalled is not None:
+        delay = finished - signalled
+    elif "PROGRAM-END" in stdout_text:
+        delay = finished - float(stdout_text.split("PROGRAM-END", 1)[1].split()[0])
+    else:
+        delay = float("nan")
+    (ended,) = struct.unpack("q", counter.read_bytes()[:8])
+    return ended, err.read_text(), delay, usage.ru_maxrss / 1024
+
+
+def _stderr_lines(stderr: str) -> int:
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    return sum(1 for line in lines if not line.startswith("Configuration of"))
+
+
+def _reported(stderr: str, ours: bool) -> int | None:
+    if not ours:
+        return None  # stock prints no count of what it lost
+    match = _OUR_LINE.search(stderr)
+    return int(match.group(1)) if match else 0
+
+
+def _env(endpoint: str, protocol: str, ours: bool, service: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "PODCAST_KG_"))}
+    env.update(
+        OTEL_SERVICE_NAME=service,
+        OTEL_TRACES_EXPORTER="otlp",
+        OTEL_METRICS_EXPORTER="none",
+        OTEL_LOGS_EXPORTER="none",
+        OTEL_EXPORTER_OTLP_PROTOCOL="grpc" if protocol == "grpc" else "http/protobuf",
+        OTEL_EXPORTER_OTLP_ENDPOINT=endpoint,
+    )
+    if not ours:
+        env.update(STOCK)
+    return env
+
+
+def _case(
+    jaeger: Jaeger,
+    folder: Path,
+    scenario: str,
+    protocol: str,
+    ours: bool,
+    silent_port: int,
+) -> Outcome:
+    service = f"bench-faults-{scenario}-{uuid.uuid4().hex[:8]}"
+    reads_jaeger = scenario not in ("down", "silent")
+    if scenario == "down":
+        endpoint = f"http://127.0.0.1:{_free_port()}"
+    elif scenario == "silent":
+        endpoint = f"http://127.0.0.1:{silent_port}"
+    else:
+        endpoint = jaeger.endpoint(protocol)
+    env = _env(endpoint, protocol, ours, service)
+    if scenario in ("down", "silent"):
+        ended, stderr, delay, rss = _run(folder, env, traces=40, paced=True)
+    elif scenario == "restart":
+
+        def restart(ready: float) -> None:
+            time.sleep(max(0.0, ready + 1.0 - time.time()))
+            jaeger.stop()
+            time.sleep(max(0.0, ready + 2.5 - time.time()))
+            jaeger.start()
+
+        ended, stderr, delay, rss = _run(folder, env, traces=100, paced=True, during=restart)
+    elif scenario in ("burst", "warm"):
+        warm_up = 1.0 if scenario == "warm" else 0.0
+        ended, stderr, delay, rss = _run(folder, env, traces=1000, paced=False, warm_up=warm_up)
+    else:  # sigterm
+        ended, stderr, delay, rss = _run(folder, env, traces=200, paced=True, sigterm_after=3.0)
+    delivered = jaeger.span_count(service, ended) if reads_jaeger else 0
+    return Outcome(ended, delivered, _reported(stderr, ours), delay, rss, _stderr_lines(stderr))
+
+
+SCENARIOS = {
+    "down": "collector down for the whole run (2,000 spans at 1/ms)",
+    "silent": "listener that never answers (2,000 spans at 1/ms)",
+    "restart": "collector stopped at 1 s, started at 2.5 s (5,000 spans at 1/ms)",
+    "burst": "50,000 spans (1,000 traces of 50) from the first instant",
+    "warm": "the same burst after a 1 s idle warm-up",
+    "sigterm": "SIGTERM 3 s into a run at 1 span/ms",
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS))
+    parser.add_argument("--protocols", default="http,grpc")
+    parser.add_argument("--reps", type=int, default=1, help="repetitions of the bursts")
+    args = parser.parse_args()
+    scenarios = [name for name in args.scenarios.split(",") if name]
+    protocols = [name for name in args.protocols.split(",") if name]
+    print(f"load before: {os.getloadavg()[0]:.2f}")
+    header = (
+        f"{'scenario':8s} {'proto':5s} {'distro':6s} {'ended':>7s} {'delivered':>9s} "
+        f"{'reported lost':>13s} {'really lost':>11s} {'exit s':>7s} {'RSS MB':>7s} "
+        f"{'stderr':>6s}"
+    )
+    with tempfile.TemporaryDirectory() as name, _silent_listener() as silent_port:
+        folder = Path(name)
+        jaeger = Jaeger(folder)
+        jaeger.start()
+        try:
+            for scenario in scenarios:
+                print(f"\n{scenario}: {SCENARIOS[scenario]}\n{header}")
+                reps = args.reps if scenario in ("burst", "warm") else 1
+                for protocol in protocols:
+                    for _ in range(reps):
+                        for ours in (True, False):
+                            if jaeger.process is None:
+                                jaeger.start()
+                            o = _case(jaeger, folder, scenario, protocol, ours, silent_port)
+                            lost = o.ended - o.delivered if o.delivered is not None else None
+                            print(
+                                f"{scenario:8s} {protocol:5s} {'ours' if ours else 'stock':6s} "
+                                f"{o.ended:7d} {o.delivered:9d} "
+                                f"{'-' if o.reported is None else o.reported:>13} "
+                                f"{'-' if lost is None else lost:>11} {o.exit_delay:7.2f} "
+                                f"{o.max_rss_mb:7.1f} {o.stderr_lines:6d}",
+                                flush=True,
+                            )
+        finally:
+            jaeger.stop()
+    print(f"\nload after: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
