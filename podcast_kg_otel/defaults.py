@@ -24,6 +24,9 @@ PROTOCOLS = (HTTP_PROTOCOL, GRPC_PROTOCOL)
 DEFAULT_PORTS = {HTTP_PROTOCOL: 4318, GRPC_PROTOCOL: 4317}
 TRACES_PATH = "/v1/traces"
 DEFAULT_PROPAGATORS = ("tracecontext", "baggage")
+# One vocabulary: the contrib instrumentations emit the stable HTTP and database names too
+# (OTEL_SEMCONV_STABILITY_OPT_IN; a user's own value wins).
+STABLE_SEMCONV = "http,database"
 DEFAULT_SAMPLER = "parentbased_always_on"
 RATIO_SAMPLERS = ("traceidratio", "parentbased_traceidratio")
 #: Samplers that apply the strategy Jaeger serves (podcast_kg_otel.remote_sampling).

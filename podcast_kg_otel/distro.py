@@ -21,6 +21,7 @@ from opentelemetry.util._importlib_metadata import EntryPoint
 from podcast_kg_otel_util.failopen import log_once
 
 from podcast_kg_otel.configurator import load_config
+from podcast_kg_otel.defaults import STABLE_SEMCONV
 from podcast_kg_otel.environment_variables import (
     OTEL_PYTHON_LOG_AUTO_INSTRUMENTATION,
     OTEL_SEMCONV_STABILITY_OPT_IN,
@@ -30,8 +31,6 @@ from podcast_kg_otel.lazy import defer_instrumentor
 ENTRY_POINT_NAME = "podcast_kg_otel"
 _logger = logging.getLogger(__name__)
 _UPSTREAM_LOADER = "opentelemetry.instrumentation.auto_instrumentation._load"
-# One vocabulary: the contrib instrumentations emit the stable HTTP and database names too.
-_STABLE_SEMCONV = "http,database"
 # The upstream LLM provider SDK instrumentations (see providers.py).
 _PROVIDER_INSTRUMENTORS = frozenset({"openai", "google-genai"})
 
@@ -51,7 +50,7 @@ class PodcastKgOtelDistro(BaseDistro):
     def _configure(self, **kwargs: Any) -> None:
         if os.environ.setdefault(OTEL_PYTHON_CONFIGURATOR, ENTRY_POINT_NAME) == ENTRY_POINT_NAME:
             logging.getLogger(_UPSTREAM_LOADER).addFilter(_OtherConfiguratorsSkipped())
-        os.environ.setdefault(OTEL_SEMCONV_STABILITY_OPT_IN, _STABLE_SEMCONV)
+        os.environ.setdefault(OTEL_SEMCONV_STABILITY_OPT_IN, STABLE_SEMCONV)
         config = load_config()
         if not config.logs_exporters:
             # With no logs exporter, the contrib logging instrumentation's root handler would

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 from opentelemetry.instrumentation.dependencies import get_dist_dependency_conflicts
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
@@ -12,6 +13,8 @@ from opentelemetry.util._importlib_metadata import entry_points
 from podcast_kg_otel_util.failopen import log_once
 
 from podcast_kg_otel.config import TracingConfig, current_config
+from podcast_kg_otel.defaults import STABLE_SEMCONV
+from podcast_kg_otel.environment_variables import OTEL_SEMCONV_STABILITY_OPT_IN
 
 _logger = logging.getLogger(__name__)
 INSTRUMENTOR_GROUP = "opentelemetry_instrumentor"
@@ -30,6 +33,8 @@ def instrument_all(
     disabled = (config or current_config()).disabled_instrumentations
     if "*" in disabled:
         return []
+    # The same one vocabulary as under opentelemetry-instrument (read at instrument time).
+    os.environ.setdefault(OTEL_SEMCONV_STABILITY_OPT_IN, STABLE_SEMCONV)
     done: list[str] = []
     for entry_point in entry_points(group=INSTRUMENTOR_GROUP):
         if entry_point.name in disabled:

@@ -283,12 +283,12 @@ def test_instrumentation_automatic_instrumentation(
     assert root.name == "sync_feed"
     http_span, redis_span = root.children
     assert (http_span.name, http_span.kind) == ("GET", "client")
-    # Without opentelemetry-instrument our distro does not run, so nothing sets
-    # OTEL_SEMCONV_STABILITY_OPT_IN and the contrib instrumentations keep their old names
-    # (README, "One vocabulary", holds under the distro only).
-    assert http_span.attributes["http.status_code"] == 200
+    # instrument_all() turns on the stable names too, as the distro does (one vocabulary).
+    assert http_span.attributes["http.response.status_code"] == 200
+    assert "http.status_code" not in http_span.attributes
     assert (redis_span.name, redis_span.kind) == ("GET", "client")
-    assert redis_span.attributes["db.system"] == "redis"
+    assert redis_span.attributes["db.system.name"] == "redis"
+    assert "db.system" not in redis_span.attributes
     ((_method, _path, headers),) = endpoint.requests
     assert parent_of(headers["traceparent"]) == (trace.trace_id, http_span.span_id)
 
