@@ -10,13 +10,14 @@ wrapper holding the user's function and the carrier, extracts and attaches it in
 around the call.
 
 A pool ends its workers with SIGTERM (``Pool.terminate``, ``with Pool(...)``) or reuses
-them for other work, so spans still buffered in a worker can be lost. When a task made
-spans, the worker flushes them before returning the task's result (bounded by
-``PODCAST_KG_OTEL_EXIT_TIMEOUT_MS``, plus up to ``FIRST_FLUSH_EXTRA`` for a worker's first
-export, which builds the exporter; a flush still running from an earlier task is not
-waited for again). A task submitted with no context runs with none in the worker (a
-worker forked while a span was current would otherwise run it under that span). A worker
-whose SDK is not configured runs the task unchanged.
+them for other work, so spans still buffered in a worker can be lost. When a task (for
+the map family, a chunk of items) made spans, the worker flushes them before returning
+the task's result (bounded by ``PODCAST_KG_OTEL_EXIT_TIMEOUT_MS``, plus up to
+``FIRST_FLUSH_EXTRA`` for a worker's first export, which builds the exporter; a flush
+still running from an earlier task is not waited for again). A task submitted with no
+context runs with none in the worker (a worker forked while a span was current would
+otherwise run it under that span). A worker whose SDK is not configured runs the task
+unchanged.
 
 ``multiprocessing.pool.ThreadPool`` runs tasks in threads of the same process: its tasks
 carry the context object itself (``threads.ContextCall``), nothing is flushed.
@@ -40,16 +41,17 @@ from podcast_kg_otel.threads import ContextCall, wrap_once
 
 _logger = logging.getLogger("podcast_kg_otel.processes")
 
-#: The Pool methods that take the user's function first (``apply`` calls ``apply_async``).
-POOL_METHODS = (
-    "apply_async",
-    "map",
-    "map_async",
-    "starmap",
-    "starmap_async",
-    "imap",
-    "imap_unordered",
-)
+#: The Pool methods wrapped, with where their function is (position, keyword). The map
+#: family (``map``, ``map_async``, ``starmap``, ``starmap_async``) goes through
+#: ``_map_async``, whose ``mapper`` runs one chunk of items: wrapping it carries the context
+#: once per chunk and flushes once per chunk, not once per item. ``apply`` calls
+#: ``apply_async``; ``imap`` and ``imap_unordered`` send their function per item or chunk.
+POOL_METHODS: dict[str, tuple[int, str]] = {
+    "apply_async": (0, "func"),
+    "imap": (0, "func"),
+    "imap_unordered": (0, "func"),
+    "_map_async": (2, "mapper"),
+}
 
 _enabled = False
 #: The distro's batch processors of this process (``stats.ended``, ``force_flush``).
@@ -135,19 +137,23 @@ def _carry(function: Any, in_process: bool) -> Any:
     return ProcessTask(function, carrier)
 
 
-def _replace_function(args: Any, kwargs: Any, keyword: str, in_process: bool) -> tuple[Any, Any]:
-    if args:
-        return (_carry(args[0], in_process), *args[1:]), kwargs
+def _replace_function(
+    args: Any, kwargs: Any, where: tuple[int, str], in_process: bool
+) -> tuple[Any, Any]:
+    position, keyword = where
+    if len(args) > position:
+        function = _carry(args[position], in_process)
+        return (*args[:position], function, *args[position + 1 :]), kwargs
     if keyword in kwargs:
         return args, {**kwargs, keyword: _carry(kwargs[keyword], in_process)}
     return args, kwargs
 
 
-def _wrapper(keyword: str, thread_pool: type | None = None) -> Callable[..., Any]:
+def _wrapper(where: tuple[int, str], thread_pool: type | None = None) -> Callable[..., Any]:
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
         try:
             in_process = thread_pool is not None and isinstance(instance, thread_pool)
-            args, kwargs = _replace_function(args, kwargs, keyword, in_process)
+            args, kwargs = _replace_function(args, kwargs, where, in_process)
         except Exception:
             log_once(_logger, "submit", "podcast-kg-otel: could not carry context into a pool")
         return wrapped(*args, **kwargs)
@@ -158,14 +164,13 @@ def _wrapper(keyword: str, thread_pool: type | None = None) -> Callable[..., Any
 def _wrap_pool(module: ModuleType) -> None:
     if not _enabled:
         return
-    wrapper = _wrapper("func", module.ThreadPool)
-    for name in POOL_METHODS:
-        wrap_once(module.Pool, name, wrapper)
+    for name, where in POOL_METHODS.items():
+        wrap_once(module.Pool, name, _wrapper(where, module.ThreadPool))
 
 
 def _wrap_executor(module: ModuleType) -> None:
     if _enabled:
-        wrap_once(module.ProcessPoolExecutor, "submit", _wrapper("fn"))
+        wrap_once(module.ProcessPoolExecutor, "submit", _wrapper((0, "fn")))
 
 
 def instrument(processors: Sequence[Any] = (), flush_timeout: float = 0.5) -> None:

@@ -204,6 +204,38 @@ def test_worker_flushes_after_a_task_that_made_spans(tracer: Tracer) -> None:
     assert counting.flushes == 2
 
 
+def test_the_map_family_carries_and_flushes_once_per_chunk(
+    tracer: Tracer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counting = CountingProcessor()
+    provider = TracerProvider(shutdown_on_exit=False)
+    provider.add_span_processor(counting)
+    worker_tracer = provider.get_tracer("worker")
+    processes.instrument([counting], flush_timeout=5)
+    carried: list[object] = []
+    original = processes._carry
+
+    def recording_carry(function: object, in_process: bool) -> object:
+        carried.append(function)
+        return original(function, in_process)
+
+    monkeypatch.setattr(processes, "_carry", recording_carry)
+    with multiprocessing.pool.ThreadPool(2) as thread_pool, tracer.start_as_current_span("p"):
+        assert thread_pool.map(len, ["a", "bb", "ccc"], chunksize=2) == [1, 2, 3]
+        assert thread_pool.starmap(divmod, [(7, 2)]) == [(3, 1)]
+    # The pool's chunk runner is wrapped, not the function of each item.
+    assert carried == [multiprocessing.pool.mapstar, multiprocessing.pool.starmapstar]
+
+    def make_span(index: int) -> int:
+        worker_tracer.start_span(f"item-{index}").end()
+        return index
+
+    with tracer.start_as_current_span("parent"):
+        chunk = processes._carry(multiprocessing.pool.mapstar, in_process=False)
+    assert chunk((make_span, [1, 2, 3])) == [1, 2, 3]
+    assert counting.stats.ended == 3 and counting.flushes == 1
+
+
 def test_errors_in_our_code_never_reach_the_task(
     tracer: Tracer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -249,7 +281,7 @@ def test_pool_modules_imported_later_are_wrapped_on_import() -> None:
         "assert 'concurrent.futures.thread' not in sys.modules\n"
         "import multiprocessing.pool, concurrent.futures\n"
         "from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor\n"
-        "print(type(multiprocessing.pool.Pool.__dict__['map']).__name__,"
+        "print(type(multiprocessing.pool.Pool.__dict__['apply_async']).__name__,"
         " type(ProcessPoolExecutor.__dict__['submit']).__name__,"
         " type(ThreadPoolExecutor.__dict__['submit']).__name__)\n"
     )
