@@ -110,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     traces.add_argument("--lookback", default="1h", help="how far back (default 1h; e.g. 2d)")
     traces.add_argument("--trace-id", help="one trace by its id (other filters are ignored)")
     traces.set_defaults(run=traces_command)
+    from podcast_kg_otel import doctor  # the command's own imports wait until it runs
+
+    doctor.add_parser(commands)
     return parser
 
 
