@@ -264,3 +264,12 @@ PODCAST_KG_OTEL_JAEGER_QUERY_URL = "PODCAST_KG_OTEL_JAEGER_QUERY_URL"
 The Jaeger query API that ``podcast-kg-otel traces`` reads. Default: port 16686 on the
 host of the OTLP endpoint.
 """
+
+PODCAST_KG_OTEL_EXIT_SUMMARY = "PODCAST_KG_OTEL_EXIT_SUMMARY"
+"""
+.. envvar:: PODCAST_KG_OTEL_EXIT_SUMMARY
+
+``true`` prints one short block on stderr when the program ends: spans per instrumentation
+scope, traces, one-span traces, spans delivered and dropped by cause, and a hint when most
+traces are a single span. Default: ``false``.
+"""

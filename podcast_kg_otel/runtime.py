@@ -47,6 +47,7 @@ class RuntimeSettings:
     thread_context: bool = True
     process_context: bool = True
     run_span: bool = False
+    exit_summary: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> RuntimeSettings:
@@ -84,6 +85,7 @@ class RuntimeSettings:
             thread_context=envtools.env_bool(names.PODCAST_KG_OTEL_THREAD_CONTEXT, True, env),
             process_context=envtools.env_bool(names.PODCAST_KG_OTEL_PROCESS_CONTEXT, True, env),
             run_span=envtools.env_bool(names.PODCAST_KG_OTEL_RUN_SPAN, False, env),
+            exit_summary=envtools.env_bool(names.PODCAST_KG_OTEL_EXIT_SUMMARY, False, env),
         )
 
 
@@ -204,6 +206,10 @@ def _install(provider: Any, settings: RuntimeSettings, other_signals: bool) -> N
         for other in (get_meter_provider(), get_logger_provider()):
             if hasattr(other, "shutdown"):
                 exit_handler.add_provider(other)
+    if settings.exit_summary:  # before the bounded exit's atexit, so it prints after it
+        from podcast_kg_otel.exit_summary import install_exit_summary
+
+        install_exit_summary(provider)
     exit_handler.install()
     if settings.sigterm_flush:
         from podcast_kg_otel.termination import install_sigterm_flush
