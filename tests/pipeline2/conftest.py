@@ -14,6 +14,8 @@ from stacktools.stack import REPO_ROOT
 from tests.providers.fakes import FakeOpenAI
 
 FEEDWORKER = REPO_ROOT / "examples" / "feedworker"
+#: The servers outlive the whole module (several pipeline runs), then stop by themselves.
+LIFETIME = 1200
 
 
 class _QuietFiles(SimpleHTTPRequestHandler):
@@ -28,7 +30,7 @@ def transcripts_url() -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
-    timer = threading.Timer(300, server.shutdown)
+    timer = threading.Timer(LIFETIME, server.shutdown)
     timer.daemon = True
     thread.start()
     timer.start()
@@ -40,5 +42,5 @@ def transcripts_url() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def fake_openai() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI(lifetime=300) as server:
+    with FakeOpenAI(lifetime=LIFETIME) as server:
         yield server

@@ -13,6 +13,7 @@ provider returned.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -36,6 +37,8 @@ SDK_SCOPE = "opentelemetry.util.genai.handler"  # openai-v2 records through util
 LANGCHAIN_SCOPE = "podcast_kg_otel_langchain"
 
 
+#: A run takes 10-40 s on a loaded 2-core machine (each spawn worker imports LangChain).
+RUN_TIMEOUT = 240
 #: Left at their defaults, whatever the calling shell has.
 DEFAULTS = ("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "PODCAST_KG_OTEL_RUN_SPAN")
 
@@ -45,30 +48,46 @@ def _run(args: list[str], env: dict[str, str], instrumented: bool) -> subprocess
     if instrumented:
         command.insert(0, str(BIN_DIR / "opentelemetry-instrument"))
     inherited = {name: value for name, value in os.environ.items() if name not in DEFAULTS}
-    return subprocess.run(
+    # Its own session, so a run that hangs is stopped with every worker it started.
+    with subprocess.Popen(
         command,
         env={**inherited, **env},
         cwd=FEEDWORKER,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=300,
-    )
+        start_new_session=True,
+    ) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=RUN_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            stdout, stderr = process.communicate()
+            pytest.fail(f"{' '.join(args)}: still running after {RUN_TIMEOUT} s\n{stderr[-4000:]}")
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
-@pytest.fixture(scope="module")
-def runs(stack: Stack, jaeger: JaegerClient, transcripts_url: str, fake_openai):
-    """(instrumented run, plain run, every trace of the instrumented run's service)."""
-    service = f"test-feedworker-{uuid.uuid4().hex[:8]}"
-    args = ["--transcripts-url", transcripts_url, "--llm-url", f"{fake_openai.base_url}/v1"]
+@pytest.fixture(scope="module", params=["spawn", "fork"])
+def runs(request, stack: Stack, jaeger: JaegerClient, transcripts_url: str, fake_openai):
+    """(instrumented run, plain run, every trace of the instrumented run's service), with the
+    process pool's workers spawned or forked (from an episode's thread)."""
+    service = f"test-feedworker-{request.param}-{uuid.uuid4().hex[:8]}"
+    args = [
+        *("--transcripts-url", transcripts_url, "--llm-url", f"{fake_openai.base_url}/v1"),
+        *("--start-method", request.param),
+    ]
     env = {
         **stack.otel_env(service),
         "OPENAI_API_KEY": "test-key",
         "PODCAST_KG_OTEL_TRACED_FUNCTIONS": TARGETS,
     }
+    calls_before = len(fake_openai.requests)
     traced = _run([*args, "--namespace", f"{service}-traced"], env, instrumented=True)
     plain = _run([*args, "--namespace", f"{service}-plain"], {}, instrumented=False)
     assert traced.returncode == 0, traced.stderr[-4000:]
     assert plain.returncode == 0, plain.stderr[-4000:]
+    # two model calls per summarized episode in each run, none retried
+    assert len(fake_openai.requests) - calls_before == 2 * 2 * len(OK_EPISODES)
     jaeger.wait_for_traces(service, count=len(OK_EPISODES) + 1, timeout=60, settle=2.0)
     time.sleep(1.0)  # late worker spans would show up as extra traces or spans
     return traced, plain, jaeger.traces(service, limit=1000)
@@ -131,11 +150,10 @@ def _returned(usage: dict[str, int]) -> tuple[int, int]:
     return usage["prompt_tokens"], usage["completion_tokens"]
 
 
-def test_one_chat_span_per_model_call_with_the_providers_tokens(runs, fake_openai) -> None:
+def test_one_chat_span_per_model_call_with_the_providers_tokens(runs) -> None:
     _, _, traces = runs
     ok = [trace for trace in traces if _episode(trace) != REMOVED]
     assert len(ok) == 3
-    assert len(fake_openai.requests) == 2 * 2 * len(OK_EPISODES)  # two runs, two calls each
     for trace in ok:
         chats = [s for s in trace.spans if s.attributes.get("gen_ai.operation.name") == "chat"]
         by_scope = {span.scope: span for span in chats}
