@@ -11,7 +11,9 @@ propagation carries the context current at ``start``/``submit``).
 It ends at exit before the bounded exit flushes, so it is exported as a finished span,
 never marked as ended at exit, with ``process.exit.code``: 0 for a normal end, the
 ``sys.exit`` code, or 1 for an uncaught exception, which is also recorded on it with ERROR
-status (a non-zero exit code sets ERROR too). A process stopped by SIGTERM ends it through
+status (a non-zero exit code sets ERROR too). The code is seen through ``sys.exit`` (how
+argparse, click and console scripts exit); a bare ``raise SystemExit(n)`` reads as 0, as
+nothing tells an ``atexit`` handler the exit status. A process stopped by SIGTERM ends it through
 the bounded exit, marked ``podcast_kg_otel.span.ended_at_exit``. Forked children and
 ``multiprocessing`` workers never start or end one: their spans join the submitter's trace.
 """
