@@ -177,3 +177,30 @@ def test_script_path(tmp_path, monkeypatch, argv, has_file, expected) -> None:
         main.__file__ = "main.py"
     found = script_path(argv, main)
     assert found == (str(tmp_path / expected) if expected else None)
+
+
+def test_a_packages_main_module_run_with_dash_m(tmp_path, install, monkeypatch) -> None:
+    package = tmp_path / "feedtool"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "__main__.py").write_text(textwrap.dedent(SCRIPT))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    wrapped = install("feedtool.__main__:process_file")
+    namespace = runpy.run_module("feedtool", {"FAIL": False}, run_name="__main__")
+    assert namespace["SEEN"] == [True, False]
+    assert wrapped == {Target("feedtool.__main__", "process_file")}
+
+
+def test_uninstall_restores_runpy_and_the_path_hooks(script, monkeypatch) -> None:
+    original = runpy._run_code
+    monkeypatch.setattr(sys, "argv", [str(script)])
+    monkeypatch.setattr(sys, "path_hooks", list(sys.path_hooks))
+    main = type(sys)("__main__")  # a script that has not started yet
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    entry = EntryScript(functions.parse_targets("main:process_file"), set().add)
+    entry.install()
+    assert sys.path_hooks[0] == entry._path_hook and runpy._run_code is not original
+    with pytest.raises(ImportError):
+        entry._path_hook(str(script.parent))  # only the script's own path is claimed
+    entry.uninstall()
+    assert entry._path_hook not in sys.path_hooks and runpy._run_code is original
