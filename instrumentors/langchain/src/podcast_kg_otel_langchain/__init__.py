@@ -76,7 +76,7 @@ class LangChainInstrumentor(BaseInstrumentor):
         # Imported here: loading the entry point must not import LangChain.
         from langchain_core.embeddings import Embeddings
 
-        from . import async_ends, streams
+        from . import async_ends, async_llm_start, streams
         from .embeddings import EmbeddingsPatcher
         from .handler import OtelCallbackHandler
         from .hook import TARGETS, AddHandler
@@ -86,6 +86,7 @@ class LangChainInstrumentor(BaseInstrumentor):
         self._handler = handler
         for target in TARGETS:
             wrap_function_wrapper(_MODULE, target, AddHandler(handler))
+        wrap_function_wrapper(*async_llm_start.TARGET, async_llm_start.StartWithoutUs(handler))
         for module, target, is_async in streams.TARGETS:
             streams.wrap(module, target, is_async)
         streams.wrap_langgraph_when_imported()
@@ -99,11 +100,12 @@ class LangChainInstrumentor(BaseInstrumentor):
     def _uninstrument(self, **kwargs: Any) -> None:
         import langchain_core.callbacks.manager as manager
 
-        from . import async_ends, streams
+        from . import async_ends, async_llm_start, streams
 
         for cls in (manager.CallbackManager, manager.AsyncCallbackManager):
             _unwrap_classmethod(cls, "configure")
         for module, target, *_ in (
+            async_llm_start.TARGET,
             *streams.TARGETS,
             *async_ends.END_TARGETS,
             *async_ends.CALL_TARGETS,
