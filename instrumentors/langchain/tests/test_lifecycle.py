@@ -4,6 +4,7 @@ and runs that never report an end (evicted by the size cap or the timeout)."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import gc
 import logging
 import subprocess
@@ -11,8 +12,10 @@ import sys
 import textwrap
 import time
 from collections import Counter
+from uuid import uuid4
 
 import pytest
+from langchain_core.callbacks import CallbackManager
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import RunnableLambda
@@ -370,3 +373,39 @@ def test_runs_open_at_exit_are_exported_when_the_provider_comes_after_instrument
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["exiting", "chat True"]
+
+
+def start_parent_and_child_with_one_run_id():
+    """A chain run and a child run given the same run id (LangChain reports it as an
+    error, then carries on); returns both run managers."""
+    run_id = uuid4()
+    parent = CallbackManager.configure().on_chain_start(None, {}, run_id=run_id, name="outer")
+    child = parent.get_child().on_chain_start(None, {}, run_id=run_id, name="inner")
+    return parent, child
+
+
+def test_run_id_reused_for_parent_and_child_leaves_no_span_open(counted):
+    spans = counted()
+
+    # In a copy of the context: the runs attach there.
+    parent, child = contextvars.copy_context().run(start_parent_and_child_with_one_run_id)
+    child.on_chain_end({})
+    parent.on_chain_end({})
+
+    assert open_runs() == 0
+    outer, inner = spans.one("invoke_workflow outer"), spans.one("inner")
+    # The earlier run's end can no longer be matched: it ended when its id was reused.
+    assert outer.attributes["langchain.run.orphaned"] is True
+    assert "langchain.run.orphaned" not in inner.attributes
+    assert inner.parent.span_id == outer.context.span_id
+
+
+def test_uninstrument_ends_runs_whose_id_was_reused(counted):
+    spans = counted()
+
+    contextvars.copy_context().run(start_parent_and_child_with_one_run_id)
+    LangChainInstrumentor().uninstrument()
+
+    assert sorted(spans.names()) == ["inner", "invoke_workflow outer"]
+    assert all(s.attributes["langchain.run.orphaned"] is True for s in spans.all)
+    LangChainInstrumentor().instrument(tracer_provider=spans.provider)

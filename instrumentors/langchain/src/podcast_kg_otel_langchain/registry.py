@@ -2,7 +2,8 @@
 
 Runs that never report an end (a stream nobody closed, a crashed worker) are evicted
 oldest first and handed to `on_orphan`, which ends their span flagged as orphaned: the
-map cannot grow without bound and no span is silently lost.
+map cannot grow without bound and no span is silently lost. So is a run whose id a later
+run reuses: it could never be ended otherwise.
 """
 
 from __future__ import annotations
@@ -85,21 +86,26 @@ class RunRegistry:
         orphans: list[RunEntry] = []
         with self._lock:
             runs = self._runs
+            displaced = runs.get(entry.run_id)
+            if displaced is not None:
+                # A run id used twice (LangChain reports it as an error): the earlier
+                # run's end can no longer be told apart, so it ends now, as an orphan.
+                self._forget(displaced)
+                orphans.append(displaced)
             runs[entry.run_id] = entry
             if entry.parent is not None:
                 entry.parent.open_children += 1
             # No run can have timed out before `_sweep_at` (the oldest run, when last
             # checked, plus the timeout; the oldest only gets younger): skip the check.
-            if len(runs) <= self._max_open and entry.started < self._sweep_at:
-                return
-            limit = entry.started - self._timeout_s
-            while runs:
-                oldest = next(iter(runs.values()))
-                if len(runs) <= self._max_open and oldest.started >= limit:
-                    self._sweep_at = oldest.started + self._timeout_s
-                    break
-                self._forget(oldest)
-                orphans.append(oldest)
+            if len(runs) > self._max_open or entry.started >= self._sweep_at:
+                limit = entry.started - self._timeout_s
+                while runs:
+                    oldest = next(iter(runs.values()))
+                    if len(runs) <= self._max_open and oldest.started >= limit:
+                        self._sweep_at = oldest.started + self._timeout_s
+                        break
+                    self._forget(oldest)
+                    orphans.append(oldest)
         for orphan in orphans:
             self._on_orphan(orphan)
 
