@@ -26,6 +26,7 @@ carry the context object itself (``threads.ContextCall``), nothing is flushed.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -61,6 +62,7 @@ _flush_timeout = 0.5
 #: in a fresh worker, so the first flush may wait this much longer.
 FIRST_FLUSH_EXTRA = 5.0
 _flushing: threading.Thread | None = None
+_registered_at_fork = False
 
 
 def _ended() -> int:
@@ -74,6 +76,12 @@ def _flush_all(processors: Sequence[Any]) -> None:
             processor.force_flush()
         except Exception:
             _logger.debug("flushing a worker's spans failed", exc_info=True)
+
+
+def _forget_flush() -> None:
+    """In a forked child: its first export builds the exporter again."""
+    global _flushing
+    _flushing = None
 
 
 def _flush() -> None:
@@ -176,12 +184,15 @@ def _wrap_executor(module: ModuleType) -> None:
 def instrument(processors: Sequence[Any] = (), flush_timeout: float = 0.5) -> None:
     """Carry the current context into process pools (wrapped when their modules are
     first imported); ``processors`` are flushed after a task that made spans."""
-    global _enabled, _flush_timeout
+    global _enabled, _flush_timeout, _registered_at_fork
     _processors[:] = processors
     _flush_timeout = flush_timeout
     if _enabled:
         return
     _enabled = True
+    if not _registered_at_fork:
+        _registered_at_fork = True
+        os.register_at_fork(after_in_child=_forget_flush)
     lazy.when_imported("multiprocessing.pool", _wrap_pool)
     lazy.when_imported("concurrent.futures.process", _wrap_executor)
 
