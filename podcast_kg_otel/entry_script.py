@@ -43,6 +43,7 @@ from podcast_kg_otel_util.failopen import guard, log_once
 
 from podcast_kg_otel import lazy
 from podcast_kg_otel.functions import Target, warn_not_traced, wrap_target
+from podcast_kg_otel.interpreter import started_by_multiprocessing
 
 _logger = logging.getLogger("podcast_kg_otel.functions")
 _RUN_NAMES = ("__main__", "__mp_main__")
@@ -274,6 +275,9 @@ class EntryScript:
 
     @staticmethod
     def _report_undefined(pending: list[Target], script: str) -> None:
+        """Once, from the process that runs the program (its workers re-run the script)."""
         with guard(_logger, "reporting targets of the entry script"):
+            if started_by_multiprocessing():
+                return
             for target in pending:
                 warn_not_traced(target, f"is not defined by the entry script {script}")

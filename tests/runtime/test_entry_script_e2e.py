@@ -20,7 +20,8 @@ from .conftest import runtime_env
 MAIN = """
 import json
 import sys
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from multiprocessing import get_context
 
 
 def score(text):
@@ -34,6 +35,9 @@ def process_file(name):
 
 def main():
     totals = [process_file(name) for name in ("a.txt", "bb.txt")]
+    # a spawn worker re-runs this script as __mp_main__: it must not warn a second time
+    with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+        totals.append(pool.submit(len, "abc").result())
     module = sys.modules["__main__"]
     print(json.dumps({
         "totals": totals,
