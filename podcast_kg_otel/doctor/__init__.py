@@ -15,6 +15,8 @@ import os
 import sys
 from typing import Any
 
+from podcast_kg_otel_util.env import STRICT_ENV
+
 from podcast_kg_otel.doctor.findings import ERROR, INFO, WARNING, Problem, exit_status, lenient
 
 DEFAULT_TIMEOUT = 5.0
@@ -36,7 +38,7 @@ def diagnose(
     report["configuration"], found = check_configuration(env)
     problems += found
     with lenient(), muted():  # already reported above
-        config = TracingConfig.from_env({k: v for k, v in env.items()})
+        config = TracingConfig.from_env({k: v for k, v in env.items() if k != STRICT_ENV})
         if read_back and not query_url:
             from podcast_kg_otel.cli import default_query_url
 
@@ -95,7 +97,7 @@ def _target_lines(section: dict[str, Any]) -> list[str]:
     if not section["targets"] and not section["malformed"]:
         lines.append("  none configured")
     for row in section["targets"]:
-        detail = row.get("where") or row.get("reason", "")
+        detail = "  ".join(row[key] for key in ("where", "reason", "note") if key in row)
         how = "; module imported to check" if row.get("imported") else ""
         lines.append(f"  {row['status']:<12} {row['target']}  {detail}{how}")
     for message in section["malformed"]:

@@ -26,6 +26,7 @@ from podcast_kg_otel.functions import TRACED_FUNCTIONS_ENV, Target, parse_target
 
 SECTION = "traced_functions"
 ENTRY_MODULE = "__main__"
+CURRENT_DIRECTORY = "the current directory"
 
 
 def find_spec(module: str) -> tuple[ModuleSpec | None, str]:
@@ -40,7 +41,7 @@ def find_spec(module: str) -> tuple[ModuleSpec | None, str]:
         where = "sys.path"
         if spec is None and os.getcwd() not in sys.path:
             spec = importlib.machinery.PathFinder.find_spec(parts[0], [os.getcwd()])
-            where = "the current directory"
+            where = CURRENT_DIRECTORY
         for depth in range(1, len(parts)):
             if spec is None:
                 return None, where
@@ -124,66 +125,70 @@ def _import_and_resolve(target: Target) -> tuple[bool, str]:
     return False, why.removeprefix(prefix).removesuffix("; it is not traced")
 
 
-def _entry_script(target: Target) -> str | None:
-    """``main:process`` with a ``main.py`` here: the entry script's own function."""
-    if target.module == ENTRY_MODULE:
-        return "the entry script"
-    path = f"{target.module}.py"
-    return path if "." not in target.module and os.path.isfile(path) else None
+def _static(target: Target, origin: str, row: dict[str, Any]) -> str:
+    """Look the target up in its module's source; fills ``row``, returns the kind found."""
+    with open(origin, encoding="utf-8", errors="replace") as file:
+        try:
+            kind, line = find_in_source(file.read(), target.qualname)
+        except SyntaxError as error:
+            row["note"] = f"{origin} does not parse: {error.msg}"
+            return "unknown"
+    if kind == "function":
+        row["where"] = f"{origin}:{line}"
+    elif kind == "class":
+        row.update(status="unresolved", reason=f"{target.qualname} is a class, not a function")
+    elif kind == "missing":
+        row.update(status="unresolved", reason=f"{target.qualname} is not defined in {origin}")
+    return kind
 
 
 def check_target(target: Target) -> dict[str, Any]:
+    """One target: resolves, unresolved (with the reason) or entry script."""
     row: dict[str, Any] = {"target": f"{target.module}:{target.qualname}"}
-    script = _entry_script(target)
-    spec, where = (None, "") if target.module == ENTRY_MODULE else find_spec(target.module)
-    origin = spec.origin if spec is not None else None
-    if spec is None and script is None:
+    if target.module == ENTRY_MODULE:
         row.update(
-            status="unresolved",
-            reason=f"module {target.module} cannot be found on "
-            "sys.path (not installed, misspelled, or its directory is not on PYTHONPATH)",
+            status="entry script",
+            reason="resolves only while the entry script runs, whichever script that is",
         )
         return row
+    spec, where = find_spec(target.module)
     if spec is None:
-        row["status"] = "entry script"
-        row["reason"] = (
-            f"resolves only while {script} runs as the program (python {script} or "
-            f"python -m {target.module}), not on import"
-            if script != "the entry script"
-            else "resolves only while the entry script runs, whichever script that is"
+        row.update(
+            status="unresolved",
+            reason=f"module {target.module} cannot be found on sys.path (not installed, "
+            "misspelled, or its directory is not on PYTHONPATH)",
         )
-        origin = script if script != "the entry script" else None
-        if origin is None:
-            return row
-    if where != "imported" and origin and origin.endswith(".py") and os.path.isfile(origin):
-        with open(origin, encoding="utf-8", errors="replace") as file:
-            try:
-                kind, line = find_in_source(file.read(), target.qualname)
-            except SyntaxError as error:
-                kind, line = "unknown", None
-                row["note"] = f"{origin} does not parse: {error.msg}"
-        if kind == "function":
-            row.setdefault("status", "resolves")
-            row["where"] = f"{origin}:{line}"
-            return row
-        if kind == "class":
-            row.update(status="unresolved", reason=f"{target.qualname} is a class, not a function")
-            return row
-        if kind == "missing":
-            row.update(
-                status="unresolved",
-                reason=f"{target.qualname} is not defined in {origin}",
-            )
-            return row
-    if row.get("status") == "entry script":
-        return row  # the script itself is never imported here
+        return row
+    here = where == CURRENT_DIRECTORY  # not importable from here, only when run from here
+    if here and "." not in target.module:
+        row.update(
+            status="entry script",
+            reason=f"{target.module} is in the current directory, not on sys.path: resolves "
+            f"while it runs as the program (python {target.module}.py, or python -m "
+            f"{target.module} from this directory)",
+        )
+    elif here:
+        row["note"] = (
+            f"found in the current directory ({os.getcwd()}), not on sys.path: importable "
+            "when the program runs from here"
+        )
+    origin = spec.origin or ""
+    kind = "unknown"
+    if where != "imported" and origin.endswith(".py") and os.path.isfile(origin):
+        kind = _static(target, origin, row)
+    if kind in ("class", "missing"):
+        return row
+    if kind == "function":
+        row.setdefault("status", "resolves")
+        return row
+    if here:
+        row.setdefault("status", "unchecked")
+        row.setdefault("reason", "only running the program can tell (the source does not)")
+        return row
     resolved, why = _import_and_resolve(target)
-    row["imported"] = True
-    row["status"] = "resolves" if resolved else "unresolved"
+    row.update(imported=True, status="resolves" if resolved else "unresolved")
     if not resolved:
         row["reason"] = why
-    if where == "the current directory":
-        row["note"] = f"found in the current directory ({os.getcwd()})"
     return row
 
 
@@ -198,6 +203,6 @@ def check_targets(raw: str) -> tuple[dict[str, Any], list[Problem]]:
     for row in rows:
         if row["status"] == "unresolved":
             problems.append(Problem(ERROR, SECTION, f"{row['target']}: {row['reason']}"))
-        elif row["status"] == "entry script":
+        elif row["status"] in ("entry script", "unchecked"):
             problems.append(Problem(INFO, SECTION, f"{row['target']}: {row['reason']}"))
     return {"targets": rows, "malformed": list(malformed)}, problems

@@ -20,11 +20,14 @@ _CLEARED = ("OTEL_", "PODCAST_KG_OTEL_", "JAEGER_", "TRACING_", "INSTRUMENT_")
 
 
 def _doctor(
-    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+    *args: str,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    command: tuple[str, ...] = (sys.executable, "-m", "podcast_kg_otel"),
 ) -> tuple[subprocess.CompletedProcess, dict]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(_CLEARED)}
     completed = subprocess.run(
-        [sys.executable, "-m", "podcast_kg_otel", "doctor", "--json", *args],
+        [*command, "doctor", "--json", *args],
         capture_output=True,
         text=True,
         timeout=120,
@@ -196,6 +199,36 @@ def test_traced_function_targets(tmp_path):
     (malformed,) = report["traced_functions"]["malformed"]
     assert "'not a target' is invalid" in malformed
     assert completed.stdout.startswith("{")  # the imported module's print stayed out of it
+
+
+def test_entry_script_target_from_the_console_script(tmp_path):
+    """Run as `podcast-kg-otel` (the current directory is not on sys.path): a target in
+    ./main.py resolves only when that script runs; its source is still checked."""
+    (tmp_path / "main.py").write_text("import sys\n\ndef work():\n    pass\n")
+    env = {"PODCAST_KG_OTEL_TRACED_FUNCTIONS": "main:work;main:gone"}
+    console = (str(Path(sys.executable).parent / "podcast-kg-otel"),)
+    completed, report = _doctor(
+        "--no-read-back", "--timeout", "1", env=env, cwd=tmp_path, command=console
+    )
+    assert completed.returncode == 1
+    work, gone = report["traced_functions"]["targets"]
+    assert work["status"] == "entry script"
+    assert work["where"] == f"{tmp_path / 'main.py'}:3"
+    assert "python main.py" in work["reason"]
+    assert gone["status"] == "unresolved"
+    assert gone["reason"] == f"gone is not defined in {tmp_path / 'main.py'}"
+
+
+def test_strict_mode_reports_every_bad_value():
+    env = {"PODCAST_KG_OTEL_STRICT": "true", "TRACING_SAMPLING_RATE": "3", "JAEGER_PORT": "x"}
+    completed, report = _doctor("--no-read-back", "--timeout", "1", env=env)
+    assert completed.returncode == 1
+    assert report["configuration"]["strict"] is True
+    assert len(report["configuration"]["warnings"]) == 2
+    assert (
+        "PODCAST_KG_OTEL_STRICT=true: the program would stop at start-up on the first of these"
+        in _errors(report)
+    )
 
 
 def test_bad_value_its_warning_and_each_value_source():
