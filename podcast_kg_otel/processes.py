@@ -14,7 +14,8 @@ them for other work, so spans still buffered in a worker can be lost. When a tas
 the map family, a chunk of items) made spans, the worker flushes them before returning
 the task's result (bounded by ``PODCAST_KG_OTEL_EXIT_TIMEOUT_MS``, plus up to
 ``FIRST_FLUSH_EXTRA`` for a worker's first export, which builds the exporter; a flush
-still running from an earlier task is not waited for again). A task submitted with no
+still running from an earlier task is not waited for again). A fork waits (bounded) for
+an exporter build in flight, which a child could never finish. A task submitted with no
 context runs with none in the worker (a worker forked while a span was current would
 otherwise run it under that span). A worker whose SDK is not configured runs the task
 unchanged.
@@ -61,6 +62,8 @@ _flush_timeout = 0.5
 #: The exporter is built on a process's first export (imports, connection): about 0.5 s
 #: in a fresh worker, so the first flush may wait this much longer.
 FIRST_FLUSH_EXTRA = 5.0
+#: The longest a fork waits for an exporter build in flight.
+BUILD_WAIT_BEFORE_FORK = 2.0
 _flushing: threading.Thread | None = None
 _registered_at_fork = False
 
@@ -76,6 +79,17 @@ def _flush_all(processors: Sequence[Any]) -> None:
             processor.force_flush()
         except Exception:
             _logger.debug("flushing a worker's spans failed", exc_info=True)
+
+
+def _settle_export_before_fork() -> None:
+    """A forked child cannot import a module that another thread was importing at the fork
+    (its import lock stays taken), and the exporter is built in a background thread after
+    the first span ends: wait, bounded, for such a build, so a pool forked right after a
+    span ended can still export from its workers."""
+    for processor in _processors:
+        exporter = getattr(processor, "quiet_exporter", None)
+        if exporter is not None and not exporter.built and processor.stats.ended:
+            exporter.build_now(BUILD_WAIT_BEFORE_FORK)
 
 
 def _forget_flush() -> None:
@@ -192,7 +206,7 @@ def instrument(processors: Sequence[Any] = (), flush_timeout: float = 0.5) -> No
     _enabled = True
     if not _registered_at_fork:
         _registered_at_fork = True
-        os.register_at_fork(after_in_child=_forget_flush)
+        os.register_at_fork(before=_settle_export_before_fork, after_in_child=_forget_flush)
     lazy.when_imported("multiprocessing.pool", _wrap_pool)
     lazy.when_imported("concurrent.futures.process", _wrap_executor)
 

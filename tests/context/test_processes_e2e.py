@@ -176,3 +176,39 @@ def test_a_worker_without_an_sdk_runs_the_task_unchanged(
     assert "Traceback" not in result.stderr, result.stderr
     trace = jaeger.wait_for_trace(service_name)
     assert [span.name for span in trace.spans] == ["parent"]
+
+
+SPAN_BEFORE_FORK = """
+import multiprocessing
+
+from opentelemetry import trace
+
+tracer = trace.get_tracer("context-e2e")
+
+
+def work(kind):
+    with tracer.start_as_current_span(f"work.{kind}"):
+        return kind
+
+
+if __name__ == "__main__":
+    # The first ended span starts building the exporter in a background thread, and the
+    # pool forks its workers at once: a child forked mid-import could never import it.
+    tracer.start_span("before-pool").end()
+    with tracer.start_as_current_span("parent"):
+        with multiprocessing.get_context("fork").Pool(2) as pool:
+            print(pool.map(work, ["a", "b"], chunksize=1))
+"""
+
+
+def test_workers_forked_while_the_exporter_is_being_built_export(
+    run_instrumented, stack: Stack, jaeger: JaegerClient, service_name: str
+) -> None:
+    result = run_instrumented(SPAN_BEFORE_FORK, env=env(stack, service_name))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['a', 'b']"
+    assert "dropped" not in result.stderr, result.stderr
+    traces = by_root(jaeger.wait_for_traces(service_name, count=2, settle=1.0))
+    assert set(traces) == {"before-pool", "parent"}
+    parent = traces["parent"].one("parent")
+    assert sorted(child.name for child in parent.children) == ["work.a", "work.b"]
