@@ -71,9 +71,8 @@ def _settings_lines(configuration: dict[str, Any], show_all: bool) -> list[str]:
     shown = [s for s in configuration["settings"] if show_all or s["source"] != "default"]
     width = max((len(s["name"]) for s in shown), default=0)
     for setting in shown:
-        lines.append(
-            f"  {setting['name']:<{width}}  {json.dumps(setting['value'])}  ({setting['source']})"
-        )
+        value = "the file's" if setting["kind"] == "config file" else json.dumps(setting["value"])
+        lines.append(f"  {setting['name']:<{width}}  {value}  ({setting['source']})")
     hidden = len(configuration["settings"]) - len(shown)
     if hidden:
         lines.append(f"  ... and {hidden} setting(s) at their defaults (--all shows them)")

@@ -151,10 +151,36 @@ def _config_file(env: Mapping[str, str], sources: dict[str, list[str]]) -> dict[
     with muted():
         config = TracingConfig.from_env(env)
     config_file._warn_conflicts(model, config, env, variable)
-    for field, names in sources.items():
-        if ignored.intersection(names):
-            sources[field] = [f"{variable} (over {', '.join(names)})"]
-    return {"variable": variable, "path": path, "usable": True, "decides": decides}
+    overridden = [field for field, names in sources.items() if ignored.intersection(names)]
+    for field in overridden:
+        sources[field] = [variable, *sources[field]]
+    return {
+        "variable": variable,
+        "path": path,
+        "usable": True,
+        "decides": decides,
+        "overrides": overridden,
+    }
+
+
+def _setting(
+    name: str, value: Any, sources: Mapping[str, list[str]], overridden: set[str]
+) -> dict[str, Any]:
+    if name in overridden:  # the file's value applies; the variables' is shown as ignored
+        file_variable, *names = sources[name]
+        return {
+            "name": name,
+            "value": None,
+            "source": f"{file_variable}; {', '.join(names)} ignored",
+            "kind": "config file",
+            "ignored_value": printable(name, value),
+        }
+    return {
+        "name": name,
+        "value": printable(name, value),
+        "source": ", ".join(sources.get(name, [DEFAULT])),
+        "kind": kind(sources[name][0]) if name in sources else DEFAULT,
+    }
 
 
 def check_configuration(env: Mapping[str, str]) -> tuple[dict[str, Any], list[Problem]]:
@@ -167,17 +193,13 @@ def check_configuration(env: Mapping[str, str]) -> tuple[dict[str, Any], list[Pr
     sources, unused = attribute_sources(lenient, resolved)
     with captured_warnings() as file_warnings:
         file_info = _config_file(lenient, sources)
-    settings = [
-        {
-            "name": name,
-            "value": printable(name, value),
-            "source": ", ".join(sources.get(name, [DEFAULT])),
-            "kind": kind(sources[name][0]) if name in sources else DEFAULT,
-        }
-        for name, value in resolved.items()
-    ]
+    overridden = set(file_info["overrides"]) if file_info and file_info["usable"] else set()
+    settings = [_setting(name, value, sources, overridden) for name, value in resolved.items()]
     problems += [Problem(ERROR, SECTION, message) for message in warnings]
-    problems += [Problem(WARNING, SECTION, message) for message in file_warnings]
+    # An unusable file is a bad value (the environment applies instead); a conflict is the
+    # file winning, as documented.
+    file_level = ERROR if file_info and not file_info["usable"] else WARNING
+    problems += [Problem(file_level, SECTION, message) for message in file_warnings]
     if strict and warnings:
         problems.append(
             Problem(

@@ -308,3 +308,41 @@ def test_strict_fails_on_warnings(stack):
     assert [p["level"] for p in report["problems"] if p["section"] == "collector"] == ["warning"]
     strict, _ = _doctor("--no-read-back", "--strict", env=env)
     assert strict.returncode == 1
+
+
+def test_config_file_says_what_it_decides(tmp_path, stack):
+    (tmp_path / "otel.yaml").write_text(
+        'file_format: "1.0"\n'
+        "resource:\n  attributes:\n    - name: service.name\n      value: from-file\n"
+        "tracer_provider:\n  processors:\n    - batch:\n        exporter:\n"
+        f"          otlp_http:\n            endpoint: {stack.otlp_http_endpoint}/v1/traces\n"
+    )
+    env = {
+        "OTEL_CONFIG_FILE": str(tmp_path / "otel.yaml"),
+        "OTEL_SERVICE_NAME": "from-env",
+        "JAEGER_HOST": "localhost",
+    }
+    completed, report = _doctor("--no-read-back", "--timeout", "1", env=env)
+    assert completed.returncode == 0, completed.stdout
+    configuration = report["configuration"]
+    assert configuration["config_file"] == {
+        "variable": "OTEL_CONFIG_FILE",
+        "path": str(tmp_path / "otel.yaml"),
+        "usable": True,
+        "decides": ["where spans go", "service.name"],
+        "overrides": ["service_name", "jaeger_host", "endpoint"],
+    }
+    service = _setting(report, "service_name")
+    assert service["source"] == "OTEL_CONFIG_FILE; OTEL_SERVICE_NAME ignored"
+    assert service["value"] is None and service["ignored_value"] == "from-env"
+    assert any(
+        "OTEL_CONFIG_FILE and OTEL_SERVICE_NAME both set service.name: the file wins" in warning
+        for warning in configuration["warnings"]
+    )
+
+
+def test_unusable_config_file_is_an_error():
+    env = {"OTEL_CONFIG_FILE": "/nonexistent/otel.yaml"}
+    completed, report = _doctor("--no-read-back", "--timeout", "1", env=env)
+    assert report["configuration"]["config_file"]["usable"] is False
+    assert completed.returncode == 1
