@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from importlib.metadata import Distribution, distributions
+from importlib.metadata import Distribution, PackageNotFoundError, distribution, distributions
 from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
+from podcast_kg_otel_util import env as envtools
 
 from podcast_kg_otel import environment_variables as ours
 from podcast_kg_otel.doctor.findings import INFO, WARNING, Problem
@@ -77,23 +78,19 @@ def _required_by(installed: Mapping[str, Distribution]) -> dict[str, list[str]]:
 
 def install_line(instrumentation: str, pin: str = "") -> str:
     """The exact ``pip install`` for an instrumentation: our plugins by name, what the
-    distro pins through its extra, anything else as contrib pins it."""
+    distro pins through one of its extras by that extra, anything else as contrib pins it."""
     if instrumentation.startswith(f"{DISTRIBUTION}-"):
         return f"pip install {instrumentation}"
     try:
-        from importlib.metadata import distribution
-
-        requirements = _requirements(distribution(DISTRIBUTION))
-    except Exception:
-        requirements = []
-    extras = [
-        str(requirement.marker).split("==")[-1].strip().strip("'\"")
-        for requirement in requirements
-        if _norm(requirement.name) == instrumentation and requirement.marker is not None
-    ]
-    extras = [extra for extra in extras if extra != "all"]
-    if extras:
-        return f"pip install '{DISTRIBUTION}[{extras[0]}]'"
+        ours_dist = distribution(DISTRIBUTION)
+    except PackageNotFoundError:
+        return f"pip install '{pin or instrumentation}'"
+    pinned = [r for r in _requirements(ours_dist) if _norm(r.name) == instrumentation]
+    for extra in ours_dist.metadata.get_all("Provides-Extra") or []:
+        if extra != "all" and any(
+            r.marker is not None and r.marker.evaluate({"extra": extra}) for r in pinned
+        ):
+            return f"pip install '{DISTRIBUTION}[{extra}]'"
     return f"pip install '{pin or instrumentation}'"
 
 
@@ -111,13 +108,14 @@ def _contrib_libraries() -> dict[str, str]:
     return table
 
 
-def _disabled_by(name: str, env: Mapping[str, str]) -> str | None:
-    if name in [item.strip() for item in env.get(DISABLE_VARIABLE, "").split(",")]:
+def _disabled_by(name: str, env: Mapping[str, str]) -> str:
+    """The variable that switched entry point ``name`` off."""
+    if name in envtools.env_list(DISABLE_VARIABLE, env):
         return DISABLE_VARIABLE
     for flag, entry_point in ours.INSTRUMENT_FLAGS.items():
-        if entry_point == name and env.get(flag, "").strip().lower() in {"false", "0", "no", "off"}:
+        if entry_point == name and not envtools.env_bool(flag, True, env):
             return f"{flag}={env[flag].strip()}"
-    return None
+    return DISABLE_VARIABLE
 
 
 def _entry_points(installed: Mapping[str, Distribution]) -> list[tuple[Any, Distribution]]:
@@ -165,7 +163,7 @@ def check_instrumentations(
             or ("standard library" if not libraries else None),
         }
         if entry_point.name in disabled:
-            row["status"] = f"disabled by {_disabled_by(entry_point.name, env) or DISABLE_VARIABLE}"
+            row["status"] = f"disabled by {_disabled_by(entry_point.name, env)}"
             problems.append(Problem(INFO, SECTION, f"{entry_point.name}: {row['status']}"))
         elif libraries and not present:
             row["status"] = "library not installed"
@@ -188,8 +186,12 @@ def check_instrumentations(
         rows.append(row)
     missing = _missing(installed, instrumented, problems)
     context = {
-        "threads": "on" if runtime.thread_context else "off (PODCAST_KG_OTEL_THREAD_CONTEXT)",
-        "processes": "on" if runtime.process_context else "off (PODCAST_KG_OTEL_PROCESS_CONTEXT)",
+        "threads": "on"
+        if runtime.thread_context
+        else f"off ({ours.PODCAST_KG_OTEL_THREAD_CONTEXT})",
+        "processes": "on"
+        if runtime.process_context
+        else f"off ({ours.PODCAST_KG_OTEL_PROCESS_CONTEXT})",
     }
     return {"instrumentors": rows, "missing": missing, "context": context}, problems
 
