@@ -135,12 +135,17 @@ def test_off_switches_leave_threads_and_processes_alone(
     )
     assert result.returncode == 0, result.stderr
     # Without the wrappers every task's span is the root of a trace of its own (spawn
-    # workers start with no context; the buffered spans still go at the workers' exit).
-    kinds = PROCESS_KINDS | THREAD_KINDS | {"no_context"}
-    traces = jaeger.wait_for_traces(service_name, count=1 + len(kinds), settle=1.0)
-    assert sorted(trace.root.name for trace in traces) == sorted(
-        ["parent", *(f"work.{kind}" for kind in kinds)]
-    )
+    # workers start with no context). The threads' spans are made in this process; the
+    # workers' spans depend on their exit paths alone (no per-task flush), which can lose
+    # some when the pool ends them (benchmarks/RESULTS.md), so only those that came count.
+    in_process = 1 + len(THREAD_KINDS)
+    traces = jaeger.wait_for_traces(service_name, count=in_process, settle=2.0)
+    roots = sorted(trace.root.name for trace in traces)
+    assert {"parent", "work.thread", "work.thread_pool"} <= set(roots)
+    assert len(roots) == len(set(roots))
+    expected = {"parent"} | {f"work.{kind}" for kind in PROCESS_KINDS | THREAD_KINDS}
+    assert set(roots) <= expected | {"work.no_context"}
+    assert [span.name for span in by_root(traces)["parent"].spans] == ["parent"]
 
 
 UNCONFIGURED_WORKER = """
