@@ -13,12 +13,12 @@ A pool ends its workers with SIGTERM (``Pool.terminate``, ``with Pool(...)``) or
 them for other work, so spans still buffered in a worker can be lost. When a task (for
 the map family, a chunk of items) made spans, the worker flushes them before returning
 the task's result (bounded by ``PODCAST_KG_OTEL_EXIT_TIMEOUT_MS``, plus up to
-``FIRST_FLUSH_EXTRA`` for a worker's first export, which builds the exporter; a flush
-still running from an earlier task is not waited for again). A fork waits (bounded) for
-an exporter build in flight, which a child could never finish. A task submitted with no
-context runs with none in the worker (a worker forked while a span was current would
-otherwise run it under that span). A worker whose SDK is not configured runs the task
-unchanged.
+``BUILD_EXTRA`` while a worker's first export builds the exporter; a flush still running
+from an earlier task, e.g. retrying a collector that is down, is not waited for again).
+A fork waits (bounded) for an exporter build in flight, which a child could never finish.
+A task submitted with no context runs with none in the worker (a worker forked while a
+span was current would otherwise run it under that span). A worker whose SDK is not
+configured runs the task unchanged.
 
 ``multiprocessing.pool.ThreadPool`` runs tasks in threads of the same process: its tasks
 carry the context object itself (``threads.ContextCall``), nothing is flushed.
@@ -30,6 +30,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any
@@ -60,8 +61,8 @@ _enabled = False
 _processors: list[Any] = []
 _flush_timeout = 0.5
 #: The exporter is built on a process's first export (imports, connection): about 0.5 s
-#: in a fresh worker, so the first flush may wait this much longer.
-FIRST_FLUSH_EXTRA = 5.0
+#: in a fresh worker, so a flush may wait this much longer while it is being built.
+BUILD_EXTRA = 5.0
 #: The longest a fork waits for an exporter build in flight.
 BUILD_WAIT_BEFORE_FORK = 2.0
 _flushing: threading.Thread | None = None
@@ -93,7 +94,7 @@ def _settle_export_before_fork() -> None:
 
 
 def _forget_flush() -> None:
-    """In a forked child: its first export builds the exporter again."""
+    """In a forked child: the parent's flush thread is not the child's."""
     global _flushing
     _flushing = None
 
@@ -107,10 +108,18 @@ def _flush() -> None:
         target=_flush_all, args=(list(_processors),), name="podcast-kg-otel-task-flush"
     )
     worker.daemon = True
-    first = _flushing is None
     _flushing = worker
     worker.start()
-    worker.join(_flush_timeout + (FIRST_FLUSH_EXTRA if first else 0.0))
+    worker.join(_flush_timeout)
+    # A collector that is down does not get the extra wait: only an exporter being built.
+    deadline = time.monotonic() + BUILD_EXTRA
+    while worker.is_alive() and _exporter_building() and time.monotonic() < deadline:
+        worker.join(0.02)
+
+
+def _exporter_building() -> bool:
+    exporters = (getattr(processor, "quiet_exporter", None) for processor in _processors)
+    return any(exporter is not None and not exporter.built for exporter in exporters)
 
 
 class ProcessTask:
