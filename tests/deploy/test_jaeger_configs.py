@@ -9,6 +9,7 @@ wraps) with the same binary.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import time
@@ -38,6 +39,14 @@ JAEGER_CONFIGS = {
 }
 
 
+# What the scale Deployments (and deploy/scale/local-up) set for the ${env:...} in their configs.
+SCALE_ENV = {
+    "LISTEN_HOST": "0.0.0.0",
+    "CASSANDRA_SERVERS": "[cassandra.observability.svc.cluster.local]",
+    "JAEGER_CONFIG_DIR": "/etc/jaeger",
+}
+
+
 def validate(jaeger: Path, text: str, tmp_path: Path) -> subprocess.CompletedProcess:
     config = tmp_path / "config.yaml"
     config.write_text(text)
@@ -46,6 +55,7 @@ def validate(jaeger: Path, text: str, tmp_path: Path) -> subprocess.CompletedPro
         capture_output=True,
         text=True,
         timeout=60,
+        env={**os.environ, **SCALE_ENV},
     )
 
 
@@ -85,18 +95,19 @@ def test_collectors_tail_sample_keeping_errors_and_slow_traces_on_a_distributed_
     pipeline = config["service"]["pipelines"]["traces"]
     assert "tail_sampling" in pipeline["processors"]
     assert "jaeger_query" not in config["service"]["extensions"]  # collectors only write
-    backend = config["extensions"]["jaeger_storage"]["backends"]["es"]
-    assert "elasticsearch" in backend
+    writer = config["extensions"]["jaeger_storage"]["backends"]["cassandra"]["cassandra"]
+    assert writer["schema"]["create"] is True
+    assert writer["schema"]["replication_factor"] >= 2
     query = scale_config("jaeger-query-config", "jaeger.yaml")
     assert query["service"]["pipelines"]["traces"]["receivers"] == ["nop"]
-    reader = query["extensions"]["jaeger_storage"]["backends"]["es"]["elasticsearch"]
-    writer = backend["elasticsearch"]
-    assert reader["server_urls"] == writer["server_urls"]
-    assert reader["indices"]["index_prefix"] == writer["indices"]["index_prefix"]
+    reader = query["extensions"]["jaeger_storage"]["backends"]["cassandra"]["cassandra"]
+    assert reader["connection"]["servers"] == writer["connection"]["servers"]
+    assert reader["schema"]["keyspace"] == writer["schema"]["keyspace"]
 
 
 def test_gateway_balances_by_trace_id_onto_the_collectors_headless_service():
     config = scale_config("otel-gateway-config", "otelcol.yaml")
+    resolver = scale_config("otel-gateway-config", "resolver.yaml")
     pipeline = config["service"]["pipelines"]["traces"]
     for kind in ("receivers", "processors", "exporters"):
         assert set(pipeline[kind]) <= set(config[kind]), kind
@@ -104,7 +115,7 @@ def test_gateway_balances_by_trace_id_onto_the_collectors_headless_service():
     balancer = config["exporters"]["loadbalancing"]
     assert pipeline["exporters"] == ["loadbalancing"]
     assert balancer["routing_key"] == "traceID"
-    dns = balancer["resolver"]["dns"]
+    dns = resolver["exporters"]["loadbalancing"]["resolver"]["dns"]
     service_name, namespace = dns["hostname"].split(".")[:2]
     manifests = load_manifests(DEPLOY / "scale")
     service = named(manifests, "Service", service_name)
@@ -126,7 +137,8 @@ def test_gateway_components_validate_with_the_jaeger_build(jaeger_binary, tmp_pa
     """
     config = scale_config("otel-gateway-config", "otelcol.yaml")
     balancer = config["exporters"].pop("loadbalancing")
-    dns = balancer["resolver"]["dns"]
+    resolver = scale_config("otel-gateway-config", "resolver.yaml")
+    dns = resolver["exporters"]["loadbalancing"]["resolver"]["dns"]
     config["exporters"]["otlp"] = {
         **balancer["protocol"]["otlp"],
         "sending_queue": balancer["sending_queue"],

@@ -151,10 +151,10 @@ def test_scale_tier_routes_otlp_gateway_to_collectors():
     assert {4317, 4318} <= allowed_ports(manifests, "observability", gateway, None)
     assert 4317 in allowed_ports(manifests, "observability", collector, gateway)
     assert 4317 not in allowed_ports(manifests, "observability", collector, None)
-    # Elasticsearch is reachable by both Jaeger tiers.
-    store = {"app.kubernetes.io/name": "elasticsearch"}
+    # Cassandra is reachable by both Jaeger tiers.
+    store = {"app.kubernetes.io/name": "cassandra"}
     for reader in (collector, {"app.kubernetes.io/name": "jaeger-query"}):
-        assert 9200 in allowed_ports(manifests, "observability", store, reader)
+        assert 9042 in allowed_ports(manifests, "observability", store, reader)
 
 
 GUIDE_MANIFEST = DEPLOY.parent / "k8s" / "12-jaeger.yaml"
