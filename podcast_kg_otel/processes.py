@@ -67,6 +67,7 @@ BUILD_EXTRA = 5.0
 BUILD_WAIT_BEFORE_FORK = 2.0
 _flushing: threading.Thread | None = None
 _registered_at_fork = False
+_settled = False
 
 
 def _ended() -> int:
@@ -86,17 +87,23 @@ def _settle_export_before_fork() -> None:
     """A forked child cannot import a module that another thread was importing at the fork
     (its import lock stays taken), and the exporter is built in a background thread after
     the first span ends: wait, bounded, for such a build, so a pool forked right after a
-    span ended can still export from its workers."""
+    span ended can still export from its workers. Once per process: after that wait the
+    build has finished, or failed and would fail again."""
+    global _settled
+    if _settled:
+        return
     for processor in _processors:
         exporter = getattr(processor, "quiet_exporter", None)
         if exporter is not None and not exporter.built and processor.stats.ended:
+            _settled = True
             exporter.build_now(BUILD_WAIT_BEFORE_FORK)
 
 
-def _forget_flush() -> None:
-    """In a forked child: the parent's flush thread is not the child's."""
-    global _flushing
+def _after_fork_in_child() -> None:
+    """The parent's flush thread is not the child's; the child builds its own exporter."""
+    global _flushing, _settled
     _flushing = None
+    _settled = False
 
 
 def _flush() -> None:
@@ -215,7 +222,7 @@ def instrument(processors: Sequence[Any] = (), flush_timeout: float = 0.5) -> No
     _enabled = True
     if not _registered_at_fork:
         _registered_at_fork = True
-        os.register_at_fork(before=_settle_export_before_fork, after_in_child=_forget_flush)
+        os.register_at_fork(before=_settle_export_before_fork, after_in_child=_after_fork_in_child)
     lazy.when_imported("multiprocessing.pool", _wrap_pool)
     lazy.when_imported("concurrent.futures.process", _wrap_executor)
 
