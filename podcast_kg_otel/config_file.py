@@ -42,15 +42,15 @@ INSTALL_HINT = "pip install 'podcast-kg-otel[config-file]'"
 
 _logger = logging.getLogger("podcast_kg_otel.config_file")
 #: Our variables that the file's tracer_provider section decides instead.
-_EXPORT_VARIABLES = (
+EXPORT_VARIABLES = (
     "OTEL_EXPORTER_OTLP_ENDPOINT",
     "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
     "OTEL_TRACES_EXPORTER",
     JAEGER_HOST,
     JAEGER_PORT,
 )
-_SAMPLER_VARIABLES = ("OTEL_TRACES_SAMPLER", TRACING_SAMPLING_RATE)
-_SERVICE_VARIABLES = ("OTEL_SERVICE_NAME", TRACING_SERVICE_NAME)
+SAMPLER_VARIABLES = ("OTEL_TRACES_SAMPLER", TRACING_SAMPLING_RATE)
+SERVICE_VARIABLES = ("OTEL_SERVICE_NAME", TRACING_SERVICE_NAME)
 
 
 def _warn(key: str, message: str) -> None:
@@ -72,7 +72,7 @@ def config_file_path(environ: Mapping[str, str]) -> str | None:
     return old or None
 
 
-def _load(path: str, variable: str) -> Any:
+def load_file(path: str, variable: str) -> Any:
     """The parsed file, or None with one warning when it cannot be used."""
     try:
         from opentelemetry.configuration import load_config_file
@@ -115,12 +115,12 @@ def configure_from_file(
         if environ.get(OTEL_CONFIG_FILE, "").strip()
         else (OTEL_EXPERIMENTAL_CONFIG_FILE)
     )
-    model = _load(path, variable)
+    model = load_file(path, variable)
     if model is None:
         raise FileUnusable(path)
     from opentelemetry.configuration import configure_sdk
 
-    _warn_conflicts(model, config, environ, variable)
+    warn_conflicts(model, config, environ, variable)
     try:
         configure_sdk(model)
     except Exception as error:
@@ -149,7 +149,7 @@ def _set(environ: Mapping[str, str], names: tuple[str, ...]) -> list[str]:
     return [name for name in names if environ.get(name, "").strip()]
 
 
-def _file_resource_names(model: Any) -> set[str]:
+def file_resource_names(model: Any) -> set[str]:
     resource = getattr(model, "resource", None)
     names = {attribute.name for attribute in getattr(resource, "attributes", None) or []}
     for item in (getattr(resource, "attributes_list", None) or "").split(","):
@@ -158,12 +158,12 @@ def _file_resource_names(model: Any) -> set[str]:
     return names
 
 
-def _warn_conflicts(
+def warn_conflicts(
     model: Any, config: TracingConfig, environ: Mapping[str, str], variable: str
 ) -> None:
     """One warning for each of our settings that the file overrides (or overrides the file)."""
     file_sets_traces = getattr(model, "tracer_provider", None) is not None
-    exporters = _set(environ, _EXPORT_VARIABLES)
+    exporters = _set(environ, EXPORT_VARIABLES)
     if exporters and file_sets_traces:
         _warn(
             "exporters",
@@ -171,7 +171,7 @@ def _warn_conflicts(
             f"wins, {', '.join(exporters)} ignored",
         )
     file_sampler = file_sets_traces and getattr(model.tracer_provider, "sampler", None)
-    samplers = _set(environ, _SAMPLER_VARIABLES)
+    samplers = _set(environ, SAMPLER_VARIABLES)
     if samplers and file_sampler and not config.runtime.tail_sampling:
         _warn(
             "sampler",
@@ -185,8 +185,8 @@ def _warn_conflicts(
             "sampling wins (every span is recorded, errors kept whole, the healthy share "
             "from the file's ratio sampler or PODCAST_KG_OTEL_TAIL_SAMPLING_RATIO)",
         )
-    services = _set(environ, _SERVICE_VARIABLES)
-    if services and "service.name" in _file_resource_names(model):
+    services = _set(environ, SERVICE_VARIABLES)
+    if services and "service.name" in file_resource_names(model):
         _warn(
             "service",
             f"{variable} and {', '.join(services)} both set service.name: the file wins, "

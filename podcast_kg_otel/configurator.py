@@ -139,7 +139,7 @@ def build_exporters(config: TracingConfig) -> list[SpanExporter]:
     for name in config.exporters or ():
         try:
             # Built on first use, off the start-up path; failures are quiet (runtime.py).
-            factory = functools.partial(_build_exporter, config, name)
+            factory = functools.partial(build_exporter, config, name)
             where = config.endpoint if name == OTLP_EXPORTER else f"{name} exporter"
             exit_imports = _EXIT_IMPORTS.get(_entry_point(config, name), ())
             exporters.append(
@@ -159,7 +159,7 @@ def _entry_point(config: TracingConfig, name: str) -> str:
     return _OTLP_BY_PROTOCOL[config.protocol or HTTP_PROTOCOL] if name == OTLP_EXPORTER else name
 
 
-def _build_exporter(config: TracingConfig, name: str) -> SpanExporter:
+def build_exporter(config: TracingConfig, name: str) -> SpanExporter:
     entry_point = _entry_point(config, name)
     if entry_point == "otlp_proto_http":
         from opentelemetry.exporter.otlp.proto.http import Compression

@@ -38,7 +38,7 @@ def send_probe(config: TracingConfig, timeout: float) -> dict[str, Any]:
     """Export one span; the outcome with the exporter's own cause on failure."""
     from opentelemetry.sdk.trace.export import SpanExportResult
 
-    from podcast_kg_otel.configurator import _build_exporter
+    from podcast_kg_otel.configurator import build_exporter
     from podcast_kg_otel.exporting import failure_reason
 
     probe_id = uuid.uuid4().hex
@@ -53,7 +53,7 @@ def send_probe(config: TracingConfig, timeout: float) -> dict[str, Any]:
     started = time.monotonic()
     with captured_warnings(*_EXPORTER_LOGGERS) as messages:
         try:
-            exporter = _build_exporter(dataclasses.replace(config, timeout=timeout), OTLP_EXPORTER)
+            exporter = build_exporter(dataclasses.replace(config, timeout=timeout), OTLP_EXPORTER)
             started = time.monotonic()
             outcome = exporter.export([span])
             exporter.shutdown()

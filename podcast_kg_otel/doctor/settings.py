@@ -133,24 +133,24 @@ def _config_file(env: Mapping[str, str], sources: dict[str, list[str]]) -> dict[
     if variable is None:
         return None
     path = env[variable].strip()
-    model = config_file._load(path, variable)
+    model = config_file.load_file(path, variable)
     if model is None:
         return {"variable": variable, "path": path, "usable": False, "decides": []}
     decides: list[str] = []
     if getattr(model, "tracer_provider", None) is not None:
         decides.append("where spans go")
-        ignored = set(config_file._EXPORT_VARIABLES)
+        ignored = set(config_file.EXPORT_VARIABLES)
         if getattr(model.tracer_provider, "sampler", None):
             decides.append("the sampler")
-            ignored |= set(config_file._SAMPLER_VARIABLES)
+            ignored |= set(config_file.SAMPLER_VARIABLES)
     else:
         ignored = set()
-    if "service.name" in config_file._file_resource_names(model):
+    if "service.name" in config_file.file_resource_names(model):
         decides.append("service.name")
-        ignored |= set(config_file._SERVICE_VARIABLES)
+        ignored |= set(config_file.SERVICE_VARIABLES)
     with muted():
         config = TracingConfig.from_env(env)
-    config_file._warn_conflicts(model, config, env, variable)
+    config_file.warn_conflicts(model, config, env, variable)
     overridden = [field for field, names in sources.items() if ignored.intersection(names)]
     for field in overridden:
         sources[field] = [variable, *sources[field]]

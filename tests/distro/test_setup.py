@@ -17,7 +17,7 @@ from opentelemetry.sdk.trace.sampling import Decision
 
 from podcast_kg_otel import _early, instrumentation
 from podcast_kg_otel.config import TracingConfig
-from podcast_kg_otel.configurator import _build_exporter, build_sampler, configure_sdk, load_config
+from podcast_kg_otel.configurator import build_exporter, build_sampler, configure_sdk, load_config
 from podcast_kg_otel.distro import PodcastKgOtelDistro
 from podcast_kg_otel.instrumentation import instrument_all
 from podcast_kg_otel.propagation import inject_context, install_propagators
@@ -72,7 +72,7 @@ def test_sampler_that_cannot_be_built_falls_back_with_one_warning(
 def test_exporter_per_name_and_protocol(
     config: TracingConfig, name: str, kind: type, endpoint: str | None
 ) -> None:
-    exporter = _build_exporter(config, name)
+    exporter = build_exporter(config, name)
     try:
         assert isinstance(exporter, kind)
         if endpoint is not None:
