@@ -182,7 +182,7 @@ class ExitHandler:
         ) or _other_threads_running()
         for processor in self.processors:
             if processor.ledger.snapshot().ended or pending:
-                processor.quiet_exporter.build_now()
+                processor.quiet_exporter.build_now(timeout=EXIT_EXTENSION)
             else:  # an atexit handler may still end this process's first span
                 processor.quiet_exporter.import_for_exit()
 

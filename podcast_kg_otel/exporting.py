@@ -141,6 +141,10 @@ def cause_words(stats: ExportStats, exit_budget: float | None = None) -> str:
     return "; ".join(parts)
 
 
+#: Longest a fork waits for an exporter build in progress (see ``before_fork``).
+BUILD_WAIT_BEFORE_FORK = 5.0
+
+
 class QuietSpanExporter(SpanExporter):
     """Wraps an exporter (or a factory for one): never raises, never floods the log.
 
@@ -227,6 +231,13 @@ class QuietSpanExporter(SpanExporter):
         (no-op when built); failures are left for ``export`` to report."""
         with contextlib.suppress(Exception):
             self._inner(timeout)
+
+    def before_fork(self, timeout: float = BUILD_WAIT_BEFORE_FORK) -> None:
+        """Let a build in progress finish before the process forks (bounded): the child
+        would inherit the exporter module's import lock held by a thread it does not
+        have, and its own build would wait on that lock forever."""
+        if self._building and self._create_lock.acquire(timeout=timeout):
+            self._create_lock.release()
 
     def import_for_exit(self) -> None:
         """While the exporter is not built, import what building it at exit would need
@@ -378,39 +389,41 @@ class _CountingQueue(collections.deque):  # type: ignore[type-arg]
     """The batch processor's queue, counting the oldest span it drops when full.
 
     The SDK appends with ``appendleft`` (a full bounded deque silently drops its right
-    end) and pops with ``pop`` from its worker; both go through one lock so a drop is
-    counted exactly when it happens.
+    end) and pops with ``pop`` from its worker; both take one plain lock, held for a
+    single deque operation, so a drop is counted exactly when it happens and neither
+    thread waits on the other for long.
     """
 
-    def __init__(self, maxlen: int, ledger: SpanLedger) -> None:
+    def __init__(self, maxlen: int) -> None:
         super().__init__((), maxlen)
-        self.ledger = ledger
-        self._new_lock()
-        reinit = weakref.WeakMethod(self._new_lock)
+        self.dropped = 0
+        self._reinit()
+        reinit = weakref.WeakMethod(self._reinit)
         os.register_at_fork(after_in_child=lambda: (method := reinit()) and method())
 
-    def _new_lock(self) -> None:
-        self._room = threading.Condition(threading.Lock())
+    def _reinit(self) -> None:
+        self._lock = threading.Lock()
+        self.dropped = 0
 
     def full(self) -> bool:
         return len(self) == self.maxlen
 
     def wait_for_room(self, timeout: float) -> None:
-        """Wait until the worker has taken spans out of a full queue."""
-        with self._room:
-            self._room.wait_for(lambda: len(self) < self.maxlen, timeout)  # type: ignore[operator]
+        """Wait until the worker has taken spans out of a full queue (polls: this
+        happens once in a process, so the worker's ``pop`` stays a bare operation)."""
+        deadline = time.monotonic() + timeout
+        while len(self) == self.maxlen and time.monotonic() < deadline:
+            time.sleep(0.001)
 
     def appendleft(self, span: Any) -> None:
-        with self._room:
+        with self._lock:
             if len(self) == self.maxlen:
-                self.ledger.add(QUEUE_FULL)
+                self.dropped += 1
             super().appendleft(span)
 
     def pop(self) -> Any:
-        with self._room:
-            span = super().pop()
-            self._room.notify_all()
-            return span
+        with self._lock:
+            return super().pop()
 
 
 class CountingBatchSpanProcessor(BatchSpanProcessor):
@@ -426,8 +439,9 @@ class CountingBatchSpanProcessor(BatchSpanProcessor):
         self._queue: _CountingQueue | None = None
         queue = getattr(self._batch, "_queue", None)
         if isinstance(queue, collections.deque) and queue.maxlen:
-            self._queue = _CountingQueue(queue.maxlen, self.ledger)
+            self._queue = _CountingQueue(queue.maxlen)
             self._batch._queue = self._queue  # type: ignore[union-attr]
+            self.ledger.add_source(QUEUE_FULL, lambda queue=self._queue: queue.dropped)
 
     def on_end(self, span: ReadableSpan) -> None:
         if not (span.context is not None and span.context.trace_flags.sampled):

@@ -74,4 +74,13 @@ def install_fork_handlers(
         except Exception:
             _logger.debug("after-fork reset failed", exc_info=True)
 
-    os.register_at_fork(after_in_child=after_in_child)
+    def before() -> None:
+        for component in components:
+            before_fork = getattr(component, "before_fork", None)
+            if before_fork is not None:
+                try:
+                    before_fork()
+                except Exception:
+                    _logger.debug("before-fork wait failed", exc_info=True)
+
+    os.register_at_fork(before=before, after_in_child=after_in_child)

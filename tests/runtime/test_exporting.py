@@ -206,3 +206,29 @@ def test_abandoned_spans_are_not_kept_alive(provider) -> None:
     assert len(tracker._open) <= 2 * OpenSpanTracker._PRUNE_MIN  # not 5001
     kept.end()
     assert tracker.open_spans() == []
+
+
+def test_a_fork_waits_for_an_exporter_build_in_progress():
+    """A child forked mid-build would inherit the exporter module's import lock held by a
+    thread it does not have; the fork hook lets the build finish first."""
+    release = threading.Event()
+    started = threading.Event()
+
+    def slow_factory() -> SpanExporter:
+        started.set()
+        release.wait(30)
+        return InMemorySpanExporter()
+
+    exporter = QuietSpanExporter(slow_factory, "test")
+    exporter.prepare()
+    assert started.wait(10)
+    assert not exporter.built
+    threading.Timer(0.2, release.set).start()
+    exporter.before_fork(timeout=30)
+    assert exporter.built
+
+
+def test_before_fork_is_a_no_op_when_nothing_is_being_built():
+    exporter = QuietSpanExporter(InMemorySpanExporter, "test")
+    exporter.before_fork(timeout=30)
+    assert not exporter.built
