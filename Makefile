@@ -81,6 +81,15 @@ lint: venv $(ACTIONLINT)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
 	$(ACTIONLINT) .github/workflows/*.yml
 
+# The scale set-up run for real (deploy/scale): start its local stack (Cassandra x2,
+# gateway collectors x2, tail-sampling Jaeger collectors x2, Jaeger query; loopback
+# addresses, not the local stack's ports), run tests/scale, and stop the stack whatever
+# the outcome. See deploy/README.md, "Scale: run it on one machine".
+.PHONY: test-scale
+test-scale: venv
+	deploy/scale/local-up
+	$(PY) -m pytest tests/scale; status=$$?; deploy/scale/local-down; exit $$status
+
 # The main job in one command: the environment, the local stack, the podcast pipeline
 # under opentelemetry-instrument (configured by environment variables only), then one
 # episode's trace read back from Jaeger and printed as a tree.
