@@ -28,6 +28,7 @@ from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.context import Context
+from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 from opentelemetry.trace import NonRecordingSpan, Span, SpanKind
 from opentelemetry.util.types import Attributes
 from podcast_kg_otel_util.content import CAPTURE_CONTENT_ENV
@@ -168,7 +169,8 @@ class _NestedInferenceTracer(trace.Tracer):
 class _AbsorbedSpan(NonRecordingSpan):
     """What a provider SDK instrumentation gets inside another instrumentation's inference
     span. It has the outer span's context, so the SDK's request nests under that span, and
-    nothing it does ends the outer span or sets its status. The attributes it sets that the
+    nothing it does ends the outer span or sets its status or ``error.type`` (the outer
+    span records its own outcome). The other attributes it sets that the
     outer span lacks (``server.address``, ``server.port``, a provider-specific response
     field) are added to the outer span: one span, the best data of both."""
 
@@ -185,7 +187,11 @@ class _AbsorbedSpan(NonRecordingSpan):
     def set_attributes(self, attributes: Mapping[str, Any]) -> None:
         try:
             present = getattr(self._outer, "attributes", None) or {}
-            missing = {key: value for key, value in attributes.items() if key not in present}
+            missing = {
+                key: value
+                for key, value in attributes.items()
+                if key not in present and key != ERROR_TYPE  # the outer span's own outcome
+            }
             if missing:
                 self._outer.set_attributes(missing)
         except Exception:  # fail open: the outer span keeps what it has

@@ -41,6 +41,10 @@ with trace.get_tracer("provider-test").start_as_current_span("job"):
     for _ in gemini("gemini-stream").stream("Topics?"):
         pass
     RunnableLambda(direct).invoke("Ada?")
+    try:
+        chat({fail!r}).invoke("Ada?")
+    except openai.BadRequestError:
+        print("FAILED")
 print("DONE")
 """
 
@@ -59,13 +63,15 @@ def test_one_chat_span_per_model_call_tokens_counted_once(
     fake_openai,
     fake_gemini,
 ) -> None:
-    code = SCRIPT.format(openai=fake_openai.base_url, gemini=fake_gemini.base_url)
+    code = SCRIPT.format(
+        openai=fake_openai.base_url, gemini=fake_gemini.base_url, fail=fakes.FAIL_MODEL
+    )
     result = run_instrumented(code, env=provider_env(stack, service_name))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "DONE"
-    assert len(fake_openai.requests) == 4 and len(fake_gemini.requests) == 2
+    assert result.stdout.split() == ["FAILED", "DONE"]
+    assert len(fake_openai.requests) == 5 and len(fake_gemini.requests) == 2
 
-    trace = jaeger.wait_for_trace(service_name, min_spans=14)
+    trace = jaeger.wait_for_trace(service_name, min_spans=16)
     root = trace.one("job")
     calls = _model_calls(trace.spans)
     # Six model calls, six GenAI spans: LangChain's for the five it drives, the SDK's
@@ -77,8 +83,9 @@ def test_one_chat_span_per_model_call_tokens_counted_once(
         "chat gemini-fake",
         "chat gemini-stream",
         "chat gpt-direct",
+        f"chat {fakes.FAIL_MODEL}",
     ]
-    langchain, direct = calls[:5], calls[5]
+    langchain, direct, failed = calls[:5], calls[5], calls[6]
     for span in langchain:
         assert span.parent is root and span.scope == "podcast_kg_otel_langchain"
         # The SDK's request nests under the LangChain span: no provider span between.
@@ -91,13 +98,20 @@ def test_one_chat_span_per_model_call_tokens_counted_once(
     assert direct.scope != "podcast_kg_otel_langchain"
     assert direct.parent.name == "invoke_workflow direct" and direct.children[0].name == "POST"
 
+    # A failed call: one chat span, in error with LangChain's exception type, above the
+    # failed request.
+    assert failed.scope == "podcast_kg_otel_langchain" and failed.status_code == "ERROR"
+    assert failed.attributes["error.type"].endswith("OpenAIInvalidRequestError")
+    assert failed.children[0].attributes["http.response.status_code"] == 400
+
     # Every HTTP request to a provider has exactly one GenAI span above it.
     posts = [s for s in trace.spans if s.name == "POST"]
-    assert len(posts) == 6 and all(p.parent in calls for p in posts)
+    assert len(posts) == 7 and all(p.parent in calls for p in posts)
 
+    assert "gen_ai.usage.input_tokens" not in failed.attributes
     usage = [
         (s.attributes["gen_ai.usage.input_tokens"], s.attributes["gen_ai.usage.output_tokens"])
-        for s in calls
+        for s in calls[:6]
     ]
     openai_usage = (fakes.OPENAI_USAGE["prompt_tokens"], fakes.OPENAI_USAGE["completion_tokens"])
     stream = fakes.OPENAI_STREAM_USAGE

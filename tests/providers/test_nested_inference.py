@@ -74,7 +74,11 @@ def test_what_the_provider_adds_that_the_outer_span_lacks_is_kept_on_it(
         assert inner.is_recording()
         inner.set_attribute("server.port", 8080)
         inner.set_attributes(
-            {"gen_ai.operation.name": "generate_content", "gen_ai.usage.input_tokens": 5}
+            {
+                "gen_ai.operation.name": "generate_content",
+                "gen_ai.usage.input_tokens": 5,
+                "error.type": "400",
+            }
         )
         inner.set_status(StatusCode.ERROR)
         inner.end()
