@@ -15,7 +15,6 @@ the map family, a chunk of items) made spans, the worker flushes them before ret
 the task's result (bounded by ``PODCAST_KG_OTEL_EXIT_TIMEOUT_MS``, plus up to
 ``BUILD_EXTRA`` while a worker's first export builds the exporter; a flush still running
 from an earlier task, e.g. retrying a collector that is down, is not waited for again).
-A fork waits (bounded) for an exporter build in flight, which a child could never finish.
 A task submitted with no context runs with none in the worker (a worker forked while a
 span was current would otherwise run it under that span). A worker whose SDK is not
 configured runs the task unchanged.
@@ -63,11 +62,8 @@ _flush_timeout = 0.5
 #: The exporter is built on a process's first export (imports, connection): about 0.5 s
 #: in a fresh worker, so a flush may wait this much longer while it is being built.
 BUILD_EXTRA = 5.0
-#: The longest a fork waits for an exporter build in flight.
-BUILD_WAIT_BEFORE_FORK = 2.0
 _flushing: threading.Thread | None = None
 _registered_at_fork = False
-_settled = False
 
 
 def _ended() -> int:
@@ -83,27 +79,10 @@ def _flush_all(processors: Sequence[Any]) -> None:
             _logger.debug("flushing a worker's spans failed", exc_info=True)
 
 
-def _settle_export_before_fork() -> None:
-    """A forked child cannot import a module that another thread was importing at the fork
-    (its import lock stays taken), and the exporter is built in a background thread after
-    the first span ends: wait, bounded, for such a build, so a pool forked right after a
-    span ended can still export from its workers. Once per process: after that wait the
-    build has finished, or failed and would fail again."""
-    global _settled
-    if _settled:
-        return
-    for processor in _processors:
-        exporter = getattr(processor, "quiet_exporter", None)
-        if exporter is not None and not exporter.built and processor.stats.ended:
-            _settled = True
-            exporter.build_now(BUILD_WAIT_BEFORE_FORK)
-
-
 def _after_fork_in_child() -> None:
-    """The parent's flush thread is not the child's; the child builds its own exporter."""
-    global _flushing, _settled
+    """The parent's flush thread is not the child's."""
+    global _flushing
     _flushing = None
-    _settled = False
 
 
 def _flush() -> None:
@@ -222,7 +201,7 @@ def instrument(processors: Sequence[Any] = (), flush_timeout: float = 0.5) -> No
     _enabled = True
     if not _registered_at_fork:
         _registered_at_fork = True
-        os.register_at_fork(before=_settle_export_before_fork, after_in_child=_after_fork_in_child)
+        os.register_at_fork(after_in_child=_after_fork_in_child)
     lazy.when_imported("multiprocessing.pool", _wrap_pool)
     lazy.when_imported("concurrent.futures.process", _wrap_executor)
 
