@@ -370,6 +370,8 @@ def main() -> None:
     parser.add_argument("--protocols", default="http,grpc")
     parser.add_argument("--reps", type=int, default=2, help="repetitions of the bursts")
     args = parser.parse_args()
+    # Stopped with SIGTERM, still stop our Jaeger (the finally below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     scenarios = [name for name in args.scenarios.split(",") if name]
     protocols = [name for name in args.protocols.split(",") if name]
     print(f"load before: {os.getloadavg()[0]:.2f}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 
 #: Drop causes, in the order the warnings list them, with the words they use.
@@ -76,6 +77,12 @@ class SpanLedger:
         self._counts = dict.fromkeys(("ended", "delivered", *CAUSES), 0)
         self._last_failure = ""
         self._sealed = False
+        self._sources: list[tuple[str, Callable[[], int]]] = []
+
+    def add_source(self, field: str, read: Callable[[], int]) -> None:
+        """Count ``read()`` under ``field`` too: a counter kept where the spans are
+        dropped (the queue's), so the hot path takes no lock of ours."""
+        self._sources.append((field, read))
 
     def add(self, field: str, count: int = 1, failure: str | None = None) -> None:
         """Count ``count`` spans under ``field`` ("ended", "delivered" or a cause)."""
@@ -96,14 +103,22 @@ class SpanLedger:
 
     def seal(self) -> None:
         with self._lock:
+            self._counts = self._current()
+            self._sources = []
             self._sealed = True
 
     def snapshot(self) -> ExportStats:
         with self._lock:
             return self._snapshot()
 
+    def _current(self) -> dict[str, int]:
+        counts = dict(self._counts)
+        for field, read in self._sources:
+            counts[field] += read()
+        return counts
+
     def _snapshot(self) -> ExportStats:
-        return ExportStats(last_failure=self._last_failure, **self._counts)
+        return ExportStats(last_failure=self._last_failure, **self._current())
 
     def reset(self) -> None:
         """In a forked child: the parent's counts are the parent's."""
