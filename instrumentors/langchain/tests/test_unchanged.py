@@ -24,7 +24,6 @@ pytestmark = pytest.mark.usefixtures("no_context_errors")
 
 PROMPT = PromptTemplate.from_template("Tell me about {topic}")
 TEXT = "text_completion"
-CHAT = "chat"
 MODELS: dict[str, Callable[[], Any]] = {
     "llm": lambda: FakeListLLM(responses=["one two", "three four"]),
     "chat": lambda: FakeListChatModel(responses=["one two", "three four"]),
@@ -204,11 +203,27 @@ def _forest(calls: list[tuple[str, int, int | None]]) -> list[Any]:
     return sorted(tree(root) for root in children.get(None, ()))
 
 
-@KINDS
-async def test_text_and_chat_spans_keep_their_parents(instrument, kind):
-    spans = instrument()
-    await chain(kind).ainvoke({"topic": "graphs"})
+class HttpLLM(FakeListLLM):
+    """A text LLM whose async call makes a client span, as an HTTP instrumentation would."""
 
-    model = spans.one(TEXT if kind == "llm" else CHAT)
-    assert spans.parent_of(model).name == "invoke_workflow RunnableSequence"
+    tracer: Any = None
+
+    async def _acall(self, *args: Any, **kwargs: Any) -> str:
+        with self.tracer.start_as_current_span("POST /v1/completions"):
+            return await super()._acall(*args, **kwargs)
+
+
+async def test_async_text_llm_span_keeps_its_parent_and_children(instrument):
+    spans = instrument()
+    model = HttpLLM(responses=["one two"], tracer=spans.provider.get_tracer("http"))
+    tracer = spans.provider.get_tracer("app")
+
+    with tracer.start_as_current_span("request") as request:
+        await (PROMPT | model | StrOutputParser()).ainvoke({"topic": "graphs"})
+
+    workflow = spans.one("invoke_workflow RunnableSequence")
+    assert workflow.parent.span_id == request.context.span_id
+    llm = spans.one(TEXT)
+    assert spans.parent_of(llm) is workflow
+    assert spans.parent_of(spans.one("POST /v1/completions")) is llm
     spans.assert_each_ended_once()

@@ -87,6 +87,7 @@ class LangChainInstrumentor(BaseInstrumentor):
         for target in TARGETS:
             wrap_function_wrapper(_MODULE, target, AddHandler(handler))
         wrap_function_wrapper(*async_llm_start.TARGET, async_llm_start.StartWithoutUs(handler))
+        wrap_function_wrapper(*async_llm_start.CALL_TARGET, async_llm_start.CallUnderRun(handler))
         for module, target, is_async in streams.TARGETS:
             streams.wrap(module, target, is_async)
         streams.wrap_langgraph_when_imported()
@@ -106,6 +107,7 @@ class LangChainInstrumentor(BaseInstrumentor):
             _unwrap_classmethod(cls, "configure")
         for module, target, *_ in (
             async_llm_start.TARGET,
+            async_llm_start.CALL_TARGET,
             *streams.TARGETS,
             *async_ends.END_TARGETS,
             *async_ends.CALL_TARGETS,

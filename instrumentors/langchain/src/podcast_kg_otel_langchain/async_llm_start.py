@@ -1,4 +1,5 @@
-"""Keep the other handlers' start events of async text-LLM runs.
+"""Async text-LLM runs: the other handlers keep their start events, and the provider
+call runs under the run's span.
 
 With any handler whose `run_inline` is true registered, langchain-core's
 `AsyncCallbackManager.on_llm_start` calls only the inline handlers' `on_llm_start`; the
@@ -11,8 +12,14 @@ start.
 
 So the wrapper runs LangChain's `on_llm_start` on a copy of the manager without our
 handler, exactly what LangChain does without us installed, then starts our run for each
-run manager it returned, in the caller's task, and gives those run managers the full
+run manager it returned, in the task that called it, and gives those run managers the full
 handler list back so every handler, ours included, gets the run's end.
+
+`BaseLLM.agenerate` starts its runs through `asyncio.gather`, in a task of their own, so
+the attach made at our start never reaches the provider call: an HTTP span made in
+`_acall` would land under the chain, not the model run. `BaseLLM._agenerate_helper`,
+which makes that call, is wrapped to make the run's span current around it (one prompt,
+one run; a multi-prompt `agenerate` has no single run to choose).
 """
 
 from __future__ import annotations
@@ -22,11 +29,14 @@ import logging
 from types import MethodType
 from typing import Any
 
+from opentelemetry.context import _RUNTIME_CONTEXT
+from opentelemetry.trace import set_span_in_context
 from podcast_kg_otel_util.failopen import log_once
 
 _logger = logging.getLogger(__name__)
 
 TARGET = ("langchain_core.callbacks.manager", "AsyncCallbackManager.on_llm_start")
+CALL_TARGET = ("langchain_core.language_models.llms", "BaseLLM._agenerate_helper")
 
 
 def _fail() -> None:
@@ -92,3 +102,41 @@ class StartWithoutUs:
                 metadata=instance.metadata,
                 **extra,
             )
+
+
+def _run_managers(prompts: Any, stop: Any, run_managers: Any, *args: Any, **kwargs: Any) -> Any:
+    """`BaseLLM._agenerate_helper`'s `run_managers` parameter."""
+    return run_managers
+
+
+class CallUnderRun:
+    """wrapt wrapper of `BaseLLM._agenerate_helper` (see the module docstring)."""
+
+    __slots__ = ("_handler",)
+
+    def __init__(self, handler: Any) -> None:
+        self._handler = handler
+
+    async def __call__(self, wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        token = None
+        try:
+            run_managers = _run_managers(*args, **kwargs)
+            if len(run_managers) == 1:
+                entry = self._handler.open_run(run_managers[0].run_id)
+                if entry is not None:
+                    ctx = set_span_in_context(entry.span, entry.parent_ctx)
+                    token = _RUNTIME_CONTEXT.attach(ctx)
+        except Exception:  # fail open
+            _fail()
+        try:
+            return await wrapped(*args, **kwargs)
+        finally:
+            if token is not None:
+                _detach(token)
+
+
+def _detach(token: Any) -> None:
+    try:
+        _RUNTIME_CONTEXT.detach(token)
+    except Exception:  # fail open: attached and detached in this task, so not expected
+        _fail()

@@ -147,6 +147,13 @@ class OtelCallbackHandler(BaseCallbackHandler):
 
         self._close(run_id, finish)
 
+    def open_run(self, run_id: UUID) -> RunEntry | None:
+        """The run's entry while its span is open, else None."""
+        entry = self._runs.get(run_id)
+        if entry is None or entry.span is None or entry.closed:
+            return None
+        return entry
+
     def end_all(self) -> None:
         """End every open span as orphaned (on uninstrument and at interpreter exit)."""
         for entry in self._runs.drain():
