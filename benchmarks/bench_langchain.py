@@ -1,6 +1,9 @@
-"""LangChain instrumentation overhead, ours against OpenInference and OpenLLMetry, in one run.
+"""LangChain instrumentation overhead, ours against OpenInference, OpenLLMetry and the
+official OpenTelemetry instrumentation, in one run.
 
-The chain is `ChatPromptTemplate | FakeListChatModel | StrOutputParser`. Each
+The chain is `ChatPromptTemplate | FakeListChatModel | StrOutputParser`, the model
+naming itself (`model_name`), as provider models do: the official instrumentation makes
+no chat span for a model without a name. Each
 implementation runs in its own worker process: ours in this repository's environment,
 the competitors each in a virtual environment of their own (they register a conflicting
 `langchain` entry point), created on first use under
@@ -15,6 +18,9 @@ floor of any callback-based tracer), and `ours-noop-sdk`, ours with a no-op
 TracerProvider (our handler's logic without the SDK's span cost; its spans do not
 record, so the response attributes are not read either).
 
+`spans/call` is what each exported per instrumented call: the rows are comparable only
+where it is the same.
+
     python benchmarks/bench_langchain.py [--calls 2000] [--rounds 7]
 """
 
@@ -28,6 +34,7 @@ import subprocess
 import sys
 import time
 import venv
+from collections.abc import Sequence
 from pathlib import Path
 
 LANGCHAIN_CORE = "langchain-core==1.7.2"
@@ -35,7 +42,12 @@ OTEL_SDK = "opentelemetry-sdk==1.45.2"
 COMPETITORS = {
     "openinference": "openinference-instrumentation-langchain==0.1.80",
     "openllmetry": "opentelemetry-instrumentation-langchain==0.62.4",
+    # The official one (python-genai repository), pre-release only.
+    "otel-genai": "opentelemetry-instrumentation-genai-langchain==1.3b0",
 }
+# It declares `langchain` (the umbrella package) as its instrumented library; the
+# callbacks it hooks are langchain-core's, which is all this environment has.
+INSTRUMENT_KWARGS: dict[str, dict[str, object]] = {"otel-genai": {"skip_dep_check": True}}
 VENV_ROOT = Path.home() / ".cache" / "podcast-kg-otel" / "bench-venvs"
 
 
@@ -54,6 +66,10 @@ def _instrumentor(impl: str) -> object:
         from opentelemetry.instrumentation.langchain import LangchainInstrumentor
 
         return LangchainInstrumentor()
+    if impl == "otel-genai":
+        from opentelemetry.instrumentation.genai.langchain import LangChainInstrumentor
+
+        return LangChainInstrumentor()
     raise SystemExit(f"unknown implementation {impl!r}")
 
 
@@ -119,11 +135,17 @@ def worker(impl: str, calls: int, rounds: int) -> dict[str, float]:
     )
 
     class Discard(SpanExporter):
-        def export(self, spans: object) -> SpanExportResult:
+        count = 0
+
+        def export(self, spans: Sequence[object]) -> SpanExportResult:
+            Discard.count += len(spans)
             return SpanExportResult.SUCCESS
 
+    class NamedFakeChat(FakeListChatModel):
+        model_name: str = "fake-model-1"
+
     prompt = ChatPromptTemplate.from_messages([("human", "Tell me about {topic}")])
-    chain = prompt | FakeListChatModel(responses=["a fine answer"]) | StrOutputParser()
+    chain = prompt | NamedFakeChat(responses=["a fine answer"]) | StrOutputParser()
     from opentelemetry.trace import NoOpTracerProvider
 
     if impl == "ours-noop-sdk":
@@ -137,11 +159,12 @@ def worker(impl: str, calls: int, rounds: int) -> dict[str, float]:
     # every implementation gets all uninstrumented rounds first, then is instrumented once.
     _time_per_call(chain, calls // 4)
     base = [_time_per_call(chain, calls) for _ in range(rounds)]
-    instrumentor.instrument(tracer_provider=provider)  # type: ignore[attr-defined]
+    instrumentor.instrument(tracer_provider=provider, **INSTRUMENT_KWARGS.get(impl, {}))  # type: ignore[attr-defined]
     _time_per_call(chain, calls // 4)
     instrumented = [_time_per_call(chain, calls) for _ in range(rounds)]
     getattr(provider, "shutdown", lambda: None)()
     return {
+        "spans_per_call": Discard.count / (calls // 4 + calls * rounds),
         "base_us": min(base),
         "instrumented_us": min(instrumented),
         "base_median_us": statistics.median(base),
@@ -195,8 +218,10 @@ def main() -> None:
     }
     print("chain: prompt | FakeListChatModel | StrOutputParser,", end=" ")
     print(f"{args.calls} calls x {args.rounds} rounds; best round (median round)")
-    header = ("implementation", "uninstr. us", "instr. us", "added us", "added %")
-    print(f"{header[0]:<15}{header[1]:>19}{header[2]:>19}{header[3]:>10}{header[4]:>9}")
+    header = ("implementation", "uninstr. us", "instr. us", "added us", "added %", "spans/call")
+    print(
+        f"{header[0]:<15}{header[1]:>19}{header[2]:>19}{header[3]:>10}{header[4]:>9}{header[5]:>12}"
+    )
     for impl, row in results.items():
         added = row["instrumented_us"] - row["base_us"]
         base = f"{row['base_us']:.1f} ({row['base_median_us']:.1f})"
@@ -204,11 +229,13 @@ def main() -> None:
         print(
             f"{impl:<15}{base:>19}{instrumented:>19}"
             f"{added:>10.1f}{100 * added / row['base_us']:>8.1f}%"
+            f"{row['spans_per_call']:>12.2f}"
         )
-    ours = results["ours"]["instrumented_us"] - results["ours"]["base_us"]
-    best = min(r["instrumented_us"] - r["base_us"] for i, r in results.items() if i in COMPETITORS)
-    print(f"ours / best competitor added cost: {ours / best:.2f}")
     added = {i: r["instrumented_us"] - r["base_us"] for i, r in results.items()}
+    for name in COMPETITORS:
+        print(f"{name} / ours added cost: {added[name] / added['ours']:.2f}")
+    best = min(added[name] for name in COMPETITORS)
+    print(f"ours / best competitor added cost: {added['ours'] / best:.2f}")
     floor = added["noop-handler"]
     print(
         f"ours above the no-op handler floor: {added['ours'] - floor:.1f} us "
