@@ -87,8 +87,7 @@ lint: venv $(ACTIONLINT)
 # the outcome. See deploy/README.md, "Scale: run it on one machine".
 .PHONY: test-scale
 test-scale: venv
-	deploy/scale/local-up
-	$(PY) -m pytest tests/scale; status=$$?; deploy/scale/local-down; exit $$status
+	deploy/scale/local-up && $(PY) -m pytest tests/scale; status=$$?; deploy/scale/local-down; exit $$status
 
 # The main job in one command: the environment, the local stack, the podcast pipeline
 # under opentelemetry-instrument (configured by environment variables only), then one

@@ -121,7 +121,7 @@ def test_gateway_balances_by_trace_id_onto_the_collectors_headless_service():
     service = named(manifests, "Service", service_name)
     assert service["metadata"]["namespace"] == namespace
     assert service["spec"]["clusterIP"] == "None"  # DNS returns every collector pod
-    assert dns["port"] in {p["port"] for p in service["spec"]["ports"]}
+    assert int(dns["port"]) in {p["port"] for p in service["spec"]["ports"]}
     collectors = matching_pods(manifests, namespace, service["spec"]["selector"])
     assert [labels["app.kubernetes.io/name"] for _ns, labels, _c in collectors] == [
         "jaeger-collector"

@@ -14,9 +14,9 @@ def scale_stack() -> ScaleStack:
 
 
 def pytest_ignore_collect(collection_path, config):
-    """Run only when tests/scale is named (`make test-scale`): the test starts its own stack
-    of seven processes, so the default run (`make test`, the testpaths) leaves it out."""
-    if collection_path.name.startswith("test_"):
+    """test_scale.py runs only when tests/scale is named (`make test-scale`): it starts its
+    own stack of seven processes, so the default run (`make test`) leaves it out."""
+    if collection_path.name == "test_scale.py":
         named = [str((config.invocation_params.dir / arg).resolve()) for arg in config.args]
         if not any(arg.startswith(str(collection_path.parent)) for arg in named):
             return True

@@ -15,150 +15,49 @@ import json
 import math
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import yaml
-
-from tests.scale.scale_stack import SCALE, ScaleStack, up, wait_for
-
-HERE = Path(__file__).resolve().parent
-INSTRUMENT = Path(sys.executable).parent / "opentelemetry-instrument"
-SERVER_HOST = "127.0.0.9"
-MUST_KEEP = {"error", "slow", "cross-error"}
-
-COLLECTOR = yaml.safe_load((SCALE / "config" / "jaeger-collector.yaml").read_text())
-TAIL = COLLECTOR["processors"]["tail_sampling"]
-DECISION_WAIT_S = float(TAIL["decision_wait"].removesuffix("s"))
-(BASELINE,) = [p for p in TAIL["policies"] if p["type"] == "probabilistic"]
-SHARE = BASELINE["probabilistic"]["sampling_percentage"] / 100
+from tests.scale.scale_stack import (
+    DECISION_WAIT_S,
+    MUST_KEEP,
+    SCALE,
+    SHARE,
+    ScaleStack,
+    read_back,
+    rss_mib,
+    run_workloads,
+    up,
+    wait_until_kept,
+)
 
 
-def otel_env(service: str, gateway: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "OTEL_SERVICE_NAME": service,
-        "OTEL_EXPORTER_OTLP_ENDPOINT": gateway,
-        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
-        "OTEL_TRACES_SAMPLER": "parentbased_always_on",  # the collectors sample
-        "OTEL_METRICS_EXPORTER": "none",
-        "OTEL_LOGS_EXPORTER": "none",
-        "OTEL_BSP_MAX_QUEUE_SIZE": "100000",
-        "OTEL_BSP_SCHEDULE_DELAY": "200",
-    }
-
-
-def free_port(host: str) -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
-
-
-def run_workloads(
-    stack: ScaleStack, tmp_path: Path, processes: int, traces: int, rate: float, during=None
-) -> tuple[dict[str, dict], float]:
-    """Run the server and PROCESSES pipeline processes; return {trace id: sent} and the send time.
-
-    DURING, if given, is called with the stack once a third of the traces are sent.
-    """
-    port = free_port(SERVER_HOST)
-    server_manifest = tmp_path / "server.json"
-    server = subprocess.Popen(
-        [
-            str(INSTRUMENT),
-            sys.executable,
-            str(HERE / "server.py"),
-            SERVER_HOST,
-            str(port),
-            str(server_manifest),
-        ],
-        env=otel_env("scale-server", stack.gateways[-1]),
+def validate_gateway(stack: ScaleStack, *configs: str) -> subprocess.CompletedProcess:
+    settings = stack.settings
+    otelcol = (
+        Path(settings["SCALE_CACHE_DIR"])
+        / "otelcol"
+        / f"v{settings['SCALE_OTELCOL_VERSION']}"
+        / "otelcol-scale"
     )
-    wait_for(lambda: _listening(SERVER_HOST, port), timeout=60, interval=0.5)
-    workers = []
-    for index in range(processes):
-        manifest = tmp_path / f"pipeline-{index}.json"
-        command = [str(INSTRUMENT), sys.executable, str(HERE / "workload.py"), str(manifest)]
-        command += [str(traces), str(rate), str(index), f"http://{SERVER_HOST}:{port}"]
-        gateway = stack.gateways[index % len(stack.gateways)]
-        workers.append(
-            (manifest, subprocess.Popen(command, env=otel_env(f"scale-pipeline-{index}", gateway)))
-        )
-    if during is not None:
-        time.sleep(traces / rate / 3)
-        during(stack)
-    for _manifest, worker in workers:
-        assert worker.wait(timeout=600) == 0
-    server.send_signal(signal.SIGTERM)
-    assert server.wait(timeout=120) == 0
-    server_spans = json.loads(server_manifest.read_text())
-    sent: dict[str, dict] = {}
-    send_s = 0.0
-    for manifest, _worker in workers:
-        data = json.loads(manifest.read_text())
-        send_s = max(send_s, data["sent_s"])
-        for trace_id, entry in data["traces"].items():
-            entry["spans"] += server_spans.get(trace_id, 0)
-            sent[trace_id] = entry
-    return sent, send_s
+    command = [str(otelcol), "validate", "--config", str(SCALE / "config" / "gateway.yaml")]
+    for config in configs:
+        command += ["--config", config]
+    env = {**os.environ, "LISTEN_HOST": "127.0.0.1", "SCALE_SAMPLER_ENDPOINTS": "[127.0.0.6:4317]"}
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
 
 
-def _listening(host: str, port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex((host, port)) == 0
-
-
-def check_trace(found: dict | None, sent: dict) -> str:
-    """'absent', 'whole' or 'split' (whole: every span sent, none twice, both processes
-    for the cross traces)."""
-    if found is None:
-        return "absent"
-    span_ids = [span["spanID"] for span in found["spans"]]
-    services = {process["serviceName"] for process in found["processes"].values()}
-    both = "scale-server" in services and len(services) == 2
-    if len(span_ids) == len(set(span_ids)) == sent["spans"] and (
-        both or not sent["kind"].startswith("cross")
-    ):
-        return "whole"
-    return "split"
-
-
-def read_back(stack: ScaleStack, sent: dict[str, dict]) -> dict[str, str]:
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        found = pool.map(stack.trace, sent)
-        return {
-            trace_id: check_trace(trace, sent[trace_id])
-            for trace_id, trace in zip(sent, found, strict=True)
-        }
-
-
-def wait_until_kept(stack: ScaleStack, sent: dict[str, dict], timeout: float) -> dict[str, float]:
-    """Poll the must-keep traces until each is whole; return when each was first seen whole."""
-    pending = {tid for tid, entry in sent.items() if entry["kind"] in MUST_KEEP}
-    seen: dict[str, float] = {}
-
-    def all_seen() -> bool:
-        now = time.time()
-        for trace_id, state in read_back(stack, {t: sent[t] for t in pending}).items():
-            if state == "whole":
-                seen[trace_id] = now
-                pending.discard(trace_id)
-        return not pending
-
-    wait_for(all_seen, timeout=timeout)
-    return seen
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError(f"no VmRSS for {pid}")
+def test_the_built_gateway_accepts_its_kubernetes_and_its_local_config(scale_stack):
+    """The collector local-up built validates the gateway config with either resolver file
+    (the Kubernetes one is validated whole here, not only in parts as with Jaeger)."""
+    kubernetes = str(SCALE / "config" / "gateway-resolver-dns.yaml")
+    for resolver in (kubernetes, str(SCALE / "local" / "gateway-resolver.yaml")):
+        result = validate_gateway(scale_stack, resolver)
+        assert result.returncode == 0, result.stderr
+    wrong_key = "yaml:exporters::loadbalancing::routing_key: traceid"
+    assert validate_gateway(scale_stack, kubernetes, wrong_key).returncode != 0
 
 
 def test_errors_and_slow_traces_kept_whole_the_rest_at_the_configured_share(scale_stack, tmp_path):
