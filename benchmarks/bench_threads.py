@@ -16,13 +16,14 @@ SIGTERM) and ``ProcessPoolExecutor(2).map``, exporting to a span-counting OTLP/H
 this process (batch delay 30 s, so only flushes deliver). ``ours`` flushes after each task
 that made spans; ``exit only`` turns that flush off in the workers (their initializer),
 leaving the workers' exit paths. Printed: wall time and spans received of those sent.
+``--collector-down`` exports to a closed port instead: what the flush costs then.
 
 ``startup`` times ``opentelemetry-instrument python -c pass`` with both features on (the
 default) and off (``PODCAST_KG_OTEL_THREAD_CONTEXT=false PODCAST_KG_OTEL_PROCESS_CONTEXT=false``),
 alternating round by round: the median wall ms of each and their ratio.
 
     python benchmarks/bench_threads.py [--calls 10000] [--rounds 15]
-    python benchmarks/bench_threads.py processes [--tasks 200]
+    python benchmarks/bench_threads.py processes [--tasks 200] [--collector-down]
     python benchmarks/bench_threads.py startup [--rounds 15]
 """
 
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -170,13 +172,20 @@ class _Sink(BaseHTTPRequestHandler):
         pass
 
 
-def run_processes(tasks: int) -> None:
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def run_processes(tasks: int, collector_down: bool) -> None:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Sink)
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = _closed_port() if collector_down else server.server_port
     env = {
         **os.environ,
         "OTEL_SERVICE_NAME": "bench-processes",
-        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{server.server_port}",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{port}",
         "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
         "OTEL_BSP_SCHEDULE_DELAY": "30000",
     }
@@ -228,9 +237,12 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=10000)
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--tasks", type=int, default=200)
+    parser.add_argument(
+        "--collector-down", action="store_true", help="processes: export to a closed port"
+    )
     args = parser.parse_args()
     if args.mode == "processes":
-        run_processes(args.tasks)
+        run_processes(args.tasks, args.collector_down)
     elif args.mode == "startup":
         run_startup(args.rounds)
     else:
