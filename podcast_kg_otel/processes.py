@@ -39,7 +39,7 @@ from opentelemetry import propagate
 from podcast_kg_otel_util.failopen import log_once
 
 from podcast_kg_otel import lazy
-from podcast_kg_otel.threads import ContextCall, wrap_once
+from podcast_kg_otel.threads import ContextCall, unwrap_own, wrap_once
 
 _logger = logging.getLogger("podcast_kg_otel.processes")
 
@@ -166,10 +166,10 @@ def _replace_function(
     return args, kwargs
 
 
-def _wrapper(where: tuple[int, str], thread_pool: type | None = None) -> Callable[..., Any]:
+def _wrapper(where: tuple[int, str]) -> Callable[..., Any]:
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
         try:
-            in_process = thread_pool is not None and isinstance(instance, thread_pool)
+            in_process = isinstance(instance, _thread_pools)
             args, kwargs = _replace_function(args, kwargs, where, in_process)
         except Exception:
             log_once(_logger, "submit", "podcast-kg-otel: could not carry context into a pool")
@@ -178,16 +178,24 @@ def _wrapper(where: tuple[int, str], thread_pool: type | None = None) -> Callabl
     return wrapper
 
 
+#: ``multiprocessing.pool.ThreadPool`` once that module is wrapped: its tasks stay in process.
+_thread_pools: tuple[type, ...] = ()
+_POOL_WRAPPERS = {name: _wrapper(where) for name, where in POOL_METHODS.items()}
+_EXECUTOR_WRAPPER = _wrapper((0, "fn"))
+
+
 def _wrap_pool(module: ModuleType) -> None:
+    global _thread_pools
     if not _enabled:
         return
-    for name, where in POOL_METHODS.items():
-        wrap_once(module.Pool, name, _wrapper(where, module.ThreadPool))
+    _thread_pools = (module.ThreadPool,)
+    for name, wrapper in _POOL_WRAPPERS.items():
+        wrap_once(module.Pool, name, wrapper)
 
 
 def _wrap_executor(module: ModuleType) -> None:
     if _enabled:
-        wrap_once(module.ProcessPoolExecutor, "submit", _wrapper((0, "fn")))
+        wrap_once(module.ProcessPoolExecutor, "submit", _EXECUTOR_WRAPPER)
 
 
 def instrument(processors: Sequence[Any] = (), flush_timeout: float = 0.5) -> None:
@@ -208,9 +216,6 @@ def instrument(processors: Sequence[Any] = (), flush_timeout: float = 0.5) -> No
 
 def uninstrument() -> None:
     """Restore every original method (a pending hook then does nothing)."""
-    # Imported here: a spawned worker imports this module to run a task, and never this.
-    from opentelemetry.instrumentation.utils import unwrap
-
     global _enabled
     if not _enabled:
         return
@@ -218,8 +223,8 @@ def uninstrument() -> None:
     _processors.clear()
     pool = sys.modules.get("multiprocessing.pool")
     if pool is not None:
-        for name in POOL_METHODS:
-            unwrap(pool.Pool, name)
+        for name, wrapper in _POOL_WRAPPERS.items():
+            unwrap_own(pool.Pool, name, wrapper)
     executor = sys.modules.get("concurrent.futures.process")
     if executor is not None:
-        unwrap(executor.ProcessPoolExecutor, "submit")
+        unwrap_own(executor.ProcessPoolExecutor, "submit", _EXECUTOR_WRAPPER)

@@ -140,10 +140,19 @@ def _submit(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) 
 
 
 def wrap_once(owner: type, name: str, wrapper: Callable[..., Any]) -> None:
-    """Wrap ``owner.name`` unless it is wrapped already (instrument, uninstrument and
-    instrument again before a lazily hooked module is imported leaves two hooks)."""
-    if not isinstance(owner.__dict__.get(name), wrapt.FunctionWrapper):
+    """Wrap ``owner.name`` unless ``wrapper`` is on it already (instrument, uninstrument and
+    instrument again before a lazily hooked module is imported leaves two hooks). Another
+    library's wrapt wrapper there is wrapped over, never taken for ours."""
+    if getattr(owner.__dict__.get(name), "_self_wrapper", None) is not wrapper:
         wrapt.wrap_function_wrapper(owner, name, wrapper)
+
+
+def unwrap_own(owner: type, name: str, wrapper: Callable[..., Any]) -> None:
+    """Put back what ``wrapper`` wrapped, when it is the outermost wrapper of
+    ``owner.name`` (one another library added over ours stays, with ours under it)."""
+    current = owner.__dict__.get(name)
+    if getattr(current, "_self_wrapper", None) is wrapper:
+        setattr(owner, name, current.__wrapped__)
 
 
 def _wrap_thread_pool(module: ModuleType) -> None:
@@ -165,14 +174,12 @@ def instrument() -> None:
 
 def uninstrument() -> None:
     """Restore every original function (a pending pool hook then does nothing)."""
-    from opentelemetry.instrumentation.utils import unwrap  # not needed before this
-
     global _enabled
     if not _enabled:
         return
     _enabled = False
-    unwrap(threading.Thread, "start")
-    unwrap(threading.Thread, "_bootstrap_inner")
+    unwrap_own(threading.Thread, "start", _start)
+    unwrap_own(threading.Thread, "_bootstrap_inner", _bootstrap_inner)
     module = sys.modules.get("concurrent.futures.thread")
     if module is not None:
-        unwrap(module.ThreadPoolExecutor, "submit")
+        unwrap_own(module.ThreadPoolExecutor, "submit", _submit)

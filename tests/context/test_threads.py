@@ -287,3 +287,33 @@ def test_uninstrument_restores_the_originals(
             pool.submit(lambda: tracer.start_span("task").end()).result()
     spans = by_name(exporter)
     assert spans["thread"].parent is None and spans["task"].parent is None
+
+
+def test_another_librarys_wrapper_is_wrapped_over_and_kept(
+    tracer: Tracer, exporter: InMemorySpanExporter
+) -> None:
+    import wrapt
+
+    threads.uninstrument()
+    pool_class = concurrent.futures.ThreadPoolExecutor
+    original = pool_class.__dict__["submit"]
+    seen: list[object] = []
+
+    def other(wrapped, instance, args, kwargs):  # type: ignore[no-untyped-def]
+        seen.append(args[0])
+        return wrapped(*args, **kwargs)
+
+    wrapt.wrap_function_wrapper(pool_class, "submit", other)
+    others = pool_class.__dict__["submit"]
+    try:
+        threads.instrument()
+        assert pool_class.__dict__["submit"].__wrapped__ is others
+        with tracer.start_as_current_span("parent"), pool_class() as pool:
+            pool.submit(lambda: tracer.start_span("task").end()).result()
+        assert isinstance(seen[0], threads.ContextCall)  # ours runs first, then theirs
+        spans = by_name(exporter)
+        assert parent_name(spans, "task") == "parent"
+        threads.uninstrument()
+        assert pool_class.__dict__["submit"] is others
+    finally:
+        pool_class.submit = original
