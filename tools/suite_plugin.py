@@ -91,7 +91,7 @@ class _Suite:
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self.outcomes_path is not None:
-            lines = (f"{nodeid} {outcome}\n" for nodeid, outcome in sorted(self.outcomes.items()))
+            lines = (f"{nodeid}\t{outcome}\n" for nodeid, outcome in sorted(self.outcomes.items()))
             self.outcomes_path.write_text("".join(lines), encoding="utf-8")
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -114,7 +114,7 @@ def _crash(report: pytest.TestReport) -> str:
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("suite_plugin")
     group.addoption("--suite-instrument", default=None, help="module:Instrumentor to apply")
-    group.addoption("--suite-outcomes", default=None, help="file for 'nodeid outcome' lines")
+    group.addoption("--suite-outcomes", default=None, help="file for 'nodeid<TAB>outcome' lines")
 
 
 def pytest_configure(config: pytest.Config) -> None:
