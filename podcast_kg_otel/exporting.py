@@ -330,7 +330,8 @@ class QuietSpanExporter(SpanExporter):
     def making_progress(self, window: float) -> bool:
         """Still starting, or the collector accepted the last batch, within ``window`` s."""
         last = self._last_success
-        return self._building or (last is not None and time.monotonic() - last < window)
+        starting = self._building or (self._prepared and self._exporter is None)
+        return starting or (last is not None and time.monotonic() - last < window)
 
     def report(self) -> None:
         """Warn about drops not reported yet, at most once per interval."""
