@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from stacktools.tiny_whisper import build_tiny_model, synth_audio, write_wav
 
@@ -181,14 +182,35 @@ def test_faster_whisper_plugin_alone_under_stock_distro(
     assert transcribe.attributes["faster_whisper.segments.count"] == 1
 
 
-def test_distro_with_every_extra_passes_pip_check(clean_venv):
-    bin_dir = clean_venv("podcast-kg-otel[all]", "opentelemetry-sdk==1.45.2")
+# What a user of the 0.66b2 / 1.45.2 release set already has installed: installing ours
+# with every extra must not move it (an extra needing another opentelemetry-instrumentation
+# would downgrade it, as opentelemetry-instrumentation-threading 0.66b1 does).
+USER_SET = {
+    "opentelemetry-api": "1.45.2",
+    "opentelemetry-sdk": "1.45.2",
+    "opentelemetry-instrumentation": "0.66b2",
+    "opentelemetry-distro": "0.66b2",
+    "opentelemetry-semantic-conventions": "0.66b2",
+    "opentelemetry-instrumentation-requests": "0.66b2",
+    "opentelemetry-instrumentation-redis": "0.66b2",
+}
+
+
+def test_distro_with_every_extra_coinstalls_beside_the_users_set(clean_venv, dist):
+    bin_dir = clean_venv(*(f"{name}=={version}" for name, version in USER_SET.items()))
+    extras = sorted(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"])  # fmt: skip
+    _run([str(bin_dir / "python"), "-m", "pip", "install", "-q", "--find-links", str(dist),
+          f"podcast-kg-otel[{','.join(extras)}]"])  # fmt: skip
     _run([str(bin_dir / "python"), "-m", "pip", "check"])
     installed = _installed(bin_dir)
+    assert {name: installed.get(name) for name in USER_SET} == USER_SET
     for name in PROJECTS:
         assert installed[name] == VERSION, name
-    assert installed["opentelemetry-instrumentation"] == "0.66b2"
-    assert installed["opentelemetry-sdk"] == "1.45.2"
-    assert "opentelemetry-instrumentation-openai-v2" in installed
-    assert "opentelemetry-instrumentation-redis" in installed
-    assert installed["opentelemetry-configuration"] == "0.66b2"
+    # Every extra's pins arrived as pinned (pre-releases included).
+    optional = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    for requirement in (r for extra in extras for r in optional[extra] if "==" in r):
+        name, version = (part.strip() for part in requirement.split("=="))
+        assert installed.get(name) == version, requirement
