@@ -24,25 +24,23 @@ import argparse
 import os
 import re
 import signal
-import socket
 import struct
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from stacktools.listeners import free_port, silent_listener  # noqa: E402
 from stacktools.stack import stack_settings  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -86,12 +84,6 @@ print("PROGRAM-END", time.time(), flush=True)
 _OUR_LINE = re.compile(r"dropped (\d+) of (\d+) span\(s\) in all")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 COUNT_SPANS = """
 import json, sys, urllib.error, urllib.request
 try:
@@ -127,7 +119,7 @@ class Jaeger:
             / "jaeger"
         )
         names = ("GRPC", "HTTP", "QUERY_HTTP", "QUERY_GRPC", "HEALTH")
-        self.ports = {name: _free_port() for name in names}
+        self.ports = {name: free_port() for name in names}
         self.env = {
             **os.environ,
             "STACK_JAEGER_OTLP_GRPC_PORT": str(self.ports["GRPC"]),
@@ -200,34 +192,6 @@ class Jaeger:
                 break
             time.sleep(1.0)
         return count if count >= 0 else None
-
-
-@contextmanager
-def _silent_listener() -> Iterator[int]:
-    """A collector that accepts connections and never answers."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(64)
-    server.settimeout(0.2)
-    stop, accepted = threading.Event(), []
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                accepted.append(server.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield server.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join(2)
-        for connection in accepted:
-            connection.close()
-        server.close()
 
 
 @dataclass
@@ -325,7 +289,7 @@ def _case(
     service = f"bench-faults-{scenario}-{uuid.uuid4().hex[:8]}"
     reads_jaeger = scenario not in ("down", "silent")
     if scenario == "down":
-        endpoint = f"http://127.0.0.1:{_free_port()}"
+        endpoint = f"http://127.0.0.1:{free_port()}"
     elif scenario == "silent":
         endpoint = f"http://127.0.0.1:{silent_port}"
     else:
@@ -380,7 +344,7 @@ def main() -> None:
         f"{'reported lost':>13s} {'really lost':>11s} {'exit s':>7s} {'RSS MB':>7s} "
         f"{'stderr':>6s}"
     )
-    with tempfile.TemporaryDirectory() as name, _silent_listener() as silent_port:
+    with tempfile.TemporaryDirectory() as name, silent_listener() as silent_port:
         folder = Path(name)
         jaeger = Jaeger(folder)
         jaeger.start()

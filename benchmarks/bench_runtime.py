@@ -16,22 +16,19 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from stacktools.jaeger import JaegerClient  # noqa: E402
+from stacktools.listeners import free_port, silent_listener  # noqa: E402
 from stacktools.stack import local_stack  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -103,40 +100,6 @@ print("PROGRAM-END", time.time(), flush=True)
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def _silent_listener() -> Iterator[int]:
-    """A collector that accepts connections and never answers."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(64)
-    server.settimeout(0.2)
-    stop, accepted = threading.Event(), []
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                accepted.append(server.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield server.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join(2)
-        for connection in accepted:
-            connection.close()
-        server.close()
-
-
 def _exit_run(script: Path, env: dict[str, str]) -> tuple[float, int, int]:
     """(seconds from program end to process exit, stderr lines, tracebacks); the stock
     loader's "Configuration of ... not loaded" notice is not counted."""
@@ -156,11 +119,11 @@ def _exit_run(script: Path, env: dict[str, str]) -> tuple[float, int, int]:
 def exit_figures(rounds: int) -> None:
     """Exit time after the program ends: closed port, silent listener, Jaeger."""
     stack = local_stack()
-    with tempfile.TemporaryDirectory() as folder, _silent_listener() as silent_port:
+    with tempfile.TemporaryDirectory() as folder, silent_listener() as silent_port:
         script = Path(folder) / "emit.py"
         script.write_text(EXIT_SCRIPT)
         collectors = {
-            "closed port": f"http://127.0.0.1:{_free_port()}",
+            "closed port": f"http://127.0.0.1:{free_port()}",
             "accepts, never answers": f"http://127.0.0.1:{silent_port}",
             "Jaeger reachable": stack.otlp_http_endpoint,
         }

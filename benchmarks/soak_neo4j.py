@@ -27,6 +27,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -67,7 +68,7 @@ def _serve_sink(port_file: str) -> None:
 
 
 def _start_sink() -> tuple[subprocess.Popen, int]:
-    port_file = f"/tmp/soak_neo4j_sink.{os.getpid()}"
+    port_file = os.path.join(tempfile.gettempdir(), f"soak_neo4j_sink.{os.getpid()}")
     sink = subprocess.Popen([sys.executable, __file__, "--sink", port_file])
     for _ in range(600):  # up to a minute: a loaded machine starts Python slowly
         time.sleep(0.1)

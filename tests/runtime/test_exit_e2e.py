@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import Iterator
 
 import pytest
 
+from stacktools import listeners
 from stacktools.jaeger import JaegerClient
 from stacktools.stack import Stack
 
@@ -31,37 +30,11 @@ print("PROGRAM-END", time.time(), flush=True)
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def silent_listener() -> Iterator[int]:
     """A collector that accepts connections and never answers."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(64)
-    server.settimeout(0.2)
-    accepted: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                accepted.append(server.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield server.getsockname()[1]
-    stop.set()
-    thread.join(2)
-    for connection in accepted:
-        connection.close()
-    server.close()
+    with listeners.silent_listener() as port:
+        yield port
 
 
 def _run_against(run_instrumented, stack: Stack, service: str, port: int):
@@ -83,7 +56,7 @@ def test_dead_collector_exits_quickly_with_one_warning(
     collector: str, run_instrumented, stack: Stack, service_name: str, request
 ) -> None:
     if collector == "closed port":
-        port = _free_port()
+        port = listeners.free_port()
     else:
         port = request.getfixturevalue("silent_listener")
     result, exit_seconds = _run_against(run_instrumented, stack, service_name, port)
