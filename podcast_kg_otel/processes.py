@@ -17,7 +17,9 @@ the task's result (bounded by ``PODCAST_KG_OTEL_EXIT_TIMEOUT_MS``, plus up to
 from an earlier task, e.g. retrying a collector that is down, is not waited for again).
 A task submitted with no context runs with none in the worker (a worker forked while a
 span was current would otherwise run it under that span). A worker whose SDK is not
-configured runs the task unchanged.
+configured runs the task unchanged. Since a worker flushes after each task, it does not
+keep the SIGTERM flush (``termination``): each pool's initializer first gives SIGTERM back
+its default action (``WorkerStart``), so ``terminate`` always ends the workers.
 
 ``multiprocessing.pool.ThreadPool`` runs tasks in threads of the same process: its tasks
 carry the context object itself (``threads.ContextCall``), nothing is flushed.
@@ -38,7 +40,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import propagate
 from podcast_kg_otel_util.failopen import log_once
 
-from podcast_kg_otel import lazy
+from podcast_kg_otel import lazy, termination
 from podcast_kg_otel.threads import ContextCall, unwrap_own, wrap_once
 
 _logger = logging.getLogger("podcast_kg_otel.processes")
@@ -138,6 +140,55 @@ class ProcessTask:
                 log_once(_logger, "task-end", "podcast-kg-otel: could not flush a task's spans")
 
 
+class WorkerStart:
+    """A process pool's initializer, picklable: the default SIGTERM action for the worker,
+    then the user's own initializer, if any, with its arguments."""
+
+    __slots__ = ("initializer",)
+
+    def __init__(self, initializer: Callable[..., Any] | None) -> None:
+        self.initializer = initializer
+
+    def __reduce__(self) -> tuple[type, tuple[Callable[..., Any] | None]]:
+        return (WorkerStart, (self.initializer,))
+
+    def __call__(self, *initargs: Any) -> None:
+        try:
+            termination.restore_default_sigterm()
+        except Exception:
+            log_once(_logger, "worker-start", "podcast-kg-otel: could not reset SIGTERM")
+        if self.initializer is not None:
+            self.initializer(*initargs)
+
+
+def _initializer_wrapper(position: int) -> Callable[..., Any]:
+    """Wraps a pool's ``__init__``: its ``initializer`` (at ``position`` or by keyword)
+    becomes a ``WorkerStart``. A thread pool's, or one that is not callable (the pool
+    raises its own error), stays as it is."""
+
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+        try:
+            if not isinstance(instance, _thread_pools):
+                args, kwargs = _replace_initializer(args, kwargs, position)
+        except Exception:
+            log_once(_logger, "pool-init", "podcast-kg-otel: could not set a pool's workers up")
+        return wrapped(*args, **kwargs)
+
+    return wrapper
+
+
+def _replace_initializer(args: Any, kwargs: Any, position: int) -> tuple[Any, Any]:
+    if len(args) > position:
+        initializer = args[position]
+        if initializer is None or callable(initializer):
+            args = (*args[:position], WorkerStart(initializer), *args[position + 1 :])
+        return args, kwargs
+    initializer = kwargs.get("initializer")
+    if initializer is None or callable(initializer):
+        kwargs = {**kwargs, "initializer": WorkerStart(initializer)}
+    return args, kwargs
+
+
 def _carry(function: Any, in_process: bool) -> Any:
     """``function`` wrapped with the current context.
 
@@ -182,6 +233,10 @@ def _wrapper(where: tuple[int, str]) -> Callable[..., Any]:
 _thread_pools: tuple[type, ...] = ()
 _POOL_WRAPPERS = {name: _wrapper(where) for name, where in POOL_METHODS.items()}
 _EXECUTOR_WRAPPER = _wrapper((0, "fn"))
+#: ``Pool(processes, initializer, ...)``, ``ProcessPoolExecutor(max_workers, mp_context,
+#: initializer, ...)``.
+_POOL_INIT_WRAPPER = _initializer_wrapper(1)
+_EXECUTOR_INIT_WRAPPER = _initializer_wrapper(2)
 
 
 def _wrap_pool(module: ModuleType) -> None:
@@ -191,11 +246,13 @@ def _wrap_pool(module: ModuleType) -> None:
     _thread_pools = (module.ThreadPool,)
     for name, wrapper in _POOL_WRAPPERS.items():
         wrap_once(module.Pool, name, wrapper)
+    wrap_once(module.Pool, "__init__", _POOL_INIT_WRAPPER)
 
 
 def _wrap_executor(module: ModuleType) -> None:
     if _enabled:
         wrap_once(module.ProcessPoolExecutor, "submit", _EXECUTOR_WRAPPER)
+        wrap_once(module.ProcessPoolExecutor, "__init__", _EXECUTOR_INIT_WRAPPER)
 
 
 def instrument(processors: Sequence[Any] = (), flush_timeout: float = 0.5) -> None:
@@ -225,6 +282,8 @@ def uninstrument() -> None:
     if pool is not None:
         for name, wrapper in _POOL_WRAPPERS.items():
             unwrap_own(pool.Pool, name, wrapper)
+        unwrap_own(pool.Pool, "__init__", _POOL_INIT_WRAPPER)
     executor = sys.modules.get("concurrent.futures.process")
     if executor is not None:
         unwrap_own(executor.ProcessPoolExecutor, "submit", _EXECUTOR_WRAPPER)
+        unwrap_own(executor.ProcessPoolExecutor, "__init__", _EXECUTOR_INIT_WRAPPER)

@@ -79,7 +79,9 @@ def interrupted_in(frame: FrameType | None, roots: tuple[str, ...]) -> str:
         if filename.startswith(roots):
             return "telemetry"
         standard = filename.startswith(_STDLIB) and "site-packages" not in filename
-        if not (standard or filename.startswith("<frozen")):
+        # "<frozen ...>", and "<string>": code generated at run time (a dataclass's
+        # ``__init__``, a namedtuple's ``__new__``) belongs to the code that called it.
+        if not (standard or filename.startswith("<")):
             return ""
         frame = frame.f_back
     return ""
@@ -122,8 +124,24 @@ def install_sigterm_flush(exit_: Exit, max_seconds: float) -> bool:
         signal.signal(signum, signal.SIG_DFL)
         os.kill(os.getpid(), signum)
 
+    on_sigterm.podcast_kg_otel_flush = True  # type: ignore[attr-defined]
     signal.signal(signal.SIGTERM, on_sigterm)
     return True
+
+
+def restore_default_sigterm() -> None:
+    """Give SIGTERM back its default disposition if it is our flushing handler (from the
+    main thread only; another handler stays).
+
+    For process-pool workers: their pool ends them with SIGTERM while their main thread
+    blocks in the task queue's lock, where a Python handler may never run (the signal
+    can be taken by another thread, and the lock wait is not interrupted), so the worker
+    would live on and the pool's ``terminate`` would wait for it forever. A worker
+    flushes after each task instead (``processes``)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if getattr(signal.getsignal(signal.SIGTERM), "podcast_kg_otel_flush", False):
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _deliver_again(signum: int, later: bool) -> None:

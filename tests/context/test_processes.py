@@ -258,11 +258,13 @@ def test_errors_in_our_code_never_reach_the_task(
 
 
 def test_uninstrument_restores_the_originals(tracer: Tracer) -> None:
-    wrapped = [multiprocessing.pool.Pool.__dict__[name] for name in processes.POOL_METHODS]
-    wrapped.append(concurrent.futures.ProcessPoolExecutor.__dict__["submit"])
+    executor_methods = ("submit", "__init__")
+    pool_methods = (*processes.POOL_METHODS, "__init__")
+    wrapped = [multiprocessing.pool.Pool.__dict__[name] for name in pool_methods]
+    wrapped += [concurrent.futures.ProcessPoolExecutor.__dict__[name] for name in executor_methods]
     processes.uninstrument()
-    restored = [multiprocessing.pool.Pool.__dict__[name] for name in processes.POOL_METHODS]
-    restored.append(concurrent.futures.ProcessPoolExecutor.__dict__["submit"])
+    restored = [multiprocessing.pool.Pool.__dict__[name] for name in pool_methods]
+    restored += [concurrent.futures.ProcessPoolExecutor.__dict__[name] for name in executor_methods]
     assert restored == [function.__wrapped__ for function in wrapped]
     assert all(type(function).__name__ == "function" for function in restored)
 
@@ -289,3 +291,63 @@ def test_pool_modules_imported_later_are_wrapped_on_import() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert result.stdout.split() == ["FunctionWrapper"] * 3
+
+
+def sigterm_action() -> str:
+    import signal
+
+    handler = signal.getsignal(signal.SIGTERM)
+    return "default" if handler == signal.SIG_DFL else getattr(handler, "__name__", "?")
+
+
+def record_initargs(*initargs: str) -> None:
+    import os
+
+    os.environ["POOL_INITARGS"] = ",".join(initargs)
+
+
+def read_initargs() -> str:
+    import os
+
+    return os.environ.get("POOL_INITARGS", "")
+
+
+@pytest.fixture
+def our_sigterm_flush() -> Iterator[None]:
+    """Our flushing SIGTERM handler in this process, inherited by forked workers."""
+    import signal
+
+    def on_sigterm(signum, frame) -> None:
+        pass
+
+    on_sigterm.podcast_kg_otel_flush = True  # type: ignore[attr-defined]
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    yield
+    signal.signal(signal.SIGTERM, previous)
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.usefixtures("our_sigterm_flush")
+def test_pool_workers_end_by_the_default_sigterm(method: str) -> None:
+    """A pool ends its workers with SIGTERM while they wait for the task queue's lock, where
+    a Python handler may never run: the workers drop our flush and keep the user's own
+    initializer and its arguments."""
+    context = multiprocessing.get_context(method)
+    with context.Pool(1) as plain:
+        assert plain.apply(sigterm_action) == "default"
+    with context.Pool(1, record_initargs, ("a", "b")) as with_initializer:
+        assert with_initializer.apply(sigterm_action) == "default"
+        assert with_initializer.apply(read_initargs) == "a,b"
+    with concurrent.futures.ProcessPoolExecutor(
+        1, mp_context=context, initializer=record_initargs, initargs=("c",)
+    ) as executor:
+        assert executor.submit(sigterm_action).result() == "default"
+        assert executor.submit(read_initargs).result() == "c"
+    with multiprocessing.pool.ThreadPool(1) as thread_pool:  # the same process: untouched
+        assert thread_pool.apply(sigterm_action) == "on_sigterm"
+    assert sigterm_action() == "on_sigterm"
+
+
+def test_a_pool_initializer_error_is_the_pools_own() -> None:
+    with pytest.raises(TypeError, match="initializer must be a callable"):
+        multiprocessing.pool.Pool(1, initializer="not callable")

@@ -56,3 +56,49 @@ def test_starting_a_thread_is_threading() -> None:
         threading._start_new_thread = original  # type: ignore[attr-defined]
     thread.join()
     assert interrupted_in(frames[0], _code_roots()) == "threading"
+
+
+def test_generated_code_belongs_to_its_caller() -> None:
+    """The ledger builds its ``ExportStats`` snapshot (a dataclass: its ``__init__`` is
+    generated, "<string>") while it holds its lock: interrupted there, the exit would wait
+    for that lock forever (a pool worker hung at exit before this)."""
+    from podcast_kg_otel.accounting import SpanLedger
+
+    generated: list[FrameType] = []
+
+    def profile(frame: FrameType, event: str, arg: object) -> None:
+        if event == "call" and frame.f_code.co_filename == "<string>":
+            generated.append(frame)
+
+    sys.setprofile(profile)
+    try:
+        SpanLedger().snapshot()
+    finally:
+        sys.setprofile(None)
+    assert generated, "ExportStats is built by generated code"
+    assert interrupted_in(generated[0], _code_roots()) == "telemetry"
+
+
+def test_restore_default_sigterm_only_replaces_ours(monkeypatch) -> None:
+    import signal
+
+    from podcast_kg_otel import termination
+
+    def ours(signum, frame) -> None:
+        pass
+
+    ours.podcast_kg_otel_flush = True  # type: ignore[attr-defined]
+
+    def apps(signum, frame) -> None:
+        pass
+
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        signal.signal(signal.SIGTERM, apps)
+        termination.restore_default_sigterm()
+        assert signal.getsignal(signal.SIGTERM) is apps
+        signal.signal(signal.SIGTERM, ours)
+        termination.restore_default_sigterm()
+        assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+    finally:
+        signal.signal(signal.SIGTERM, previous)
