@@ -9,6 +9,11 @@ the worker). Rounds alternate the sides; figures are the median over rounds of t
 per task, the delta and ratio against ``bare``, and the same from the fastest rounds (less
 sensitive to the other load on a shared machine).
 
+``pieces`` isolates the added work from the pool's own queue and lock, whose jitter is
+larger than the goal: ``timeit`` (best of 9) of ``submit`` on a stub executor with and
+without our wrapper, a span current, plus running the task as ``ContextCall`` (attach and
+detach) against the bare function. Printed: each figure and the added µs per task.
+
 ``processes`` measures the worker flush of process pools: a fresh
 ``opentelemetry-instrument python`` process per start method sends ``--tasks`` one-span
 tasks through ``with Pool(2)`` (``map``, chunks of one; the pool ends its workers with
@@ -23,6 +28,7 @@ default) and off (``PODCAST_KG_OTEL_THREAD_CONTEXT=false PODCAST_KG_OTEL_PROCESS
 alternating round by round: the median wall ms of each and their ratio.
 
     python benchmarks/bench_threads.py [--calls 10000] [--rounds 15]
+    python benchmarks/bench_threads.py pieces
     python benchmarks/bench_threads.py processes [--tasks 200] [--collector-down]
     python benchmarks/bench_threads.py startup [--rounds 15]
 """
@@ -38,10 +44,13 @@ import sys
 import tempfile
 import threading
 import time
+import timeit
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from opentelemetry.context import get_current
 from opentelemetry.sdk.trace import TracerProvider
 
 from podcast_kg_otel import threads
@@ -106,6 +115,38 @@ def report(results: dict[str, list[tuple[float, float]]]) -> None:
             f"{median - base_median:>+7.2f} {median / base_median:>6.2f} "
             f"{fastest - base_min:>+10.2f} {fastest / base_min:>14.2f}"
         )
+
+
+class _StubExecutor:
+    """Only ``submit``, wrapped the way ``ThreadPoolExecutor.submit`` is."""
+
+    def submit(self, function, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return function
+
+
+def run_pieces(number: int = 300_000) -> None:
+    def best(statement: Callable[[], object]) -> float:
+        return min(timeit.repeat(statement, number=number, repeat=9)) / number * 1e6
+
+    class Wrapped(_StubExecutor):
+        pass
+
+    threads.wrap_once(Wrapped, "submit", threads._submit)
+    bare, wrapped = _StubExecutor(), Wrapped()
+    tracer = TracerProvider().get_tracer("bench-threads")
+    with tracer.start_as_current_span("parent"):
+        call = threads.ContextCall(noop, get_current())
+        figures = {
+            "submit, bare": best(lambda: bare.submit(noop)),
+            "submit, ours": best(lambda: wrapped.submit(noop)),
+            "task, bare": best(noop),
+            "task, ours": best(call),
+        }
+    for name, value in figures.items():
+        print(f"{name:<14} {value:>7.3f} µs")
+    submit = figures["submit, ours"] - figures["submit, bare"]
+    task = figures["task, ours"] - figures["task, bare"]
+    print(f"added per submit call: {submit:.3f} µs; in the worker: {task:.3f} µs")
 
 
 WORKLOAD = """
@@ -232,7 +273,7 @@ def run_startup(rounds: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "mode", nargs="?", choices=("threads", "processes", "startup"), default="threads"
+        "mode", nargs="?", choices=("threads", "pieces", "processes", "startup"), default="threads"
     )
     parser.add_argument("--calls", type=int, default=10000)
     parser.add_argument("--rounds", type=int, default=15)
@@ -241,7 +282,9 @@ def main() -> None:
         "--collector-down", action="store_true", help="processes: export to a closed port"
     )
     args = parser.parse_args()
-    if args.mode == "processes":
+    if args.mode == "pieces":
+        run_pieces()
+    elif args.mode == "processes":
         run_processes(args.tasks, args.collector_down)
     elif args.mode == "startup":
         run_startup(args.rounds)

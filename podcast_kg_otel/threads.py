@@ -132,11 +132,13 @@ def _submit(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) 
         return wrapped(*args, **kwargs)
     try:
         function = args[0]
-        if not runs_in_copied_context(function):
-            args = (ContextCall(function, current), *args[1:])
+        call = None if runs_in_copied_context(function) else ContextCall(function, current)
     except Exception:
         log_once(_logger, "submit", "podcast-kg-otel: could not carry context into a thread pool")
-    return wrapped(*args, **kwargs)
+        call = None
+    if call is None:
+        return wrapped(*args, **kwargs)
+    return wrapped(call, *args[1:], **kwargs)
 
 
 def wrap_once(owner: type, name: str, wrapper: Callable[..., Any]) -> None:
