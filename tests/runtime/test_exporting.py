@@ -133,11 +133,10 @@ def test_exit_gives_up_on_a_hanging_collector_within_the_budget(caplog) -> None:
     handler = ExitHandler(0.3, tracker, [processor])
     handler.add_provider(provider)
 
-    started = time.monotonic()
     handler.run()
-    elapsed = time.monotonic() - started
 
-    assert elapsed < 2.0  # a hang would take the exporter's 30 s
+    # It gave up: the hanging export was still waiting when the exit returned.
+    assert handler.timed_out
     (warning,) = _our_warnings(caplog)
     assert "http://hanging:4318/v1/traces" in warning and "dropped 6 of 6 span(s) in all" in warning
     assert "6 because the exit budget of 0.3 s ran out" in warning
