@@ -7,13 +7,15 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PLUGINS := $(sort $(dir $(wildcard instrumentors/*/pyproject.toml)))
+# The shared helpers (podcast-kg-otel-util): the layer under both the distro and the plugins.
+UTIL := util
 
 .PHONY: venv up down test lint test-neo4j5
 
-$(VENV)/.installed: pyproject.toml requirements-dev.txt $(wildcard instrumentors/*/pyproject.toml)
+$(VENV)/.installed: pyproject.toml requirements-dev.txt $(UTIL)/pyproject.toml $(wildcard instrumentors/*/pyproject.toml)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements-dev.txt -e . $(addprefix -e ,$(PLUGINS))
+	$(PY) -m pip install -q -r requirements-dev.txt -e $(UTIL) -e . $(addprefix -e ,$(PLUGINS))
 	touch $@
 
 venv: $(VENV)/.installed
@@ -31,13 +33,13 @@ test: venv
 # The neo4j plugin's driver matrix: its tests again with the last 5.x driver.
 NEO4J5_VENV := .venv-neo4j5
 NEO4J5_PY := $(NEO4J5_VENV)/bin/python
-$(NEO4J5_VENV)/.installed: requirements-dev.txt instrumentors/neo4j/pyproject.toml instrumentors/util/pyproject.toml
+$(NEO4J5_VENV)/.installed: requirements-dev.txt instrumentors/neo4j/pyproject.toml $(UTIL)/pyproject.toml
 	$(PYTHON) -m venv $(NEO4J5_VENV)
 	$(NEO4J5_PY) -m pip install -q --upgrade pip
 	$(NEO4J5_PY) -m pip install -q neo4j==5.28.8 opentelemetry-sdk==1.45.2 \
 		opentelemetry-exporter-otlp-proto-http==1.45.2 \
 		$$(grep -E '^(pytest|pytest-asyncio|pytest-timeout|opentelemetry-distro|pandas)==' requirements-dev.txt) \
-		-e instrumentors/util -e instrumentors/neo4j
+		-e $(UTIL) -e instrumentors/neo4j
 	touch $@
 
 test-neo4j5: $(NEO4J5_VENV)/.installed
@@ -52,11 +54,11 @@ LCSUITE_PY := $(LCSUITE_VENV)/bin/python
 LANGCHAIN_CORE_PIN := $(shell grep -E '^langchain-core==' requirements-dev.txt)
 LCSUITE_CACHE := $(HOME)/.cache/podcast-kg-otel/lcsuite
 LCSUITE_SDIST := $(LCSUITE_CACHE)/$(subst ==,-,$(subst -,_,$(LANGCHAIN_CORE_PIN)))
-$(LCSUITE_VENV)/.installed: requirements-dev.txt instrumentors/langchain/suite/requirements.txt instrumentors/langchain/pyproject.toml instrumentors/util/pyproject.toml
+$(LCSUITE_VENV)/.installed: requirements-dev.txt instrumentors/langchain/suite/requirements.txt instrumentors/langchain/pyproject.toml $(UTIL)/pyproject.toml
 	$(PYTHON) -m venv $(LCSUITE_VENV)
 	$(LCSUITE_PY) -m pip install -q --upgrade pip
 	$(LCSUITE_PY) -m pip install -q -r instrumentors/langchain/suite/requirements.txt \
-		$(LANGCHAIN_CORE_PIN) -e instrumentors/util -e instrumentors/langchain
+		$(LANGCHAIN_CORE_PIN) -e $(UTIL) -e instrumentors/langchain
 	touch $@
 
 $(LCSUITE_SDIST)/pyproject.toml: requirements-dev.txt | $(LCSUITE_VENV)/.installed
@@ -100,7 +102,7 @@ demo: venv
 # Release artifacts: an sdist and a wheel of each of the five distributions in dist/,
 # built from this checkout with the venv's hatchling (no download at build time) and
 # checked by twine (metadata, long description rendering).
-DISTRIBUTIONS := . instrumentors/util instrumentors/neo4j instrumentors/langchain \
+DISTRIBUTIONS := . $(UTIL) instrumentors/neo4j instrumentors/langchain \
 	instrumentors/faster_whisper
 .PHONY: dist
 dist: venv

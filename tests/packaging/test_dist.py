@@ -24,7 +24,7 @@ from stacktools.tiny_whisper import build_tiny_model, synth_audio, write_wav
 ROOT = Path(__file__).resolve().parents[2]
 PROJECTS = {
     "podcast-kg-otel": ROOT,
-    "podcast-kg-otel-util": ROOT / "instrumentors" / "util",
+    "podcast-kg-otel-util": ROOT / "util",
     "podcast-kg-otel-neo4j": ROOT / "instrumentors" / "neo4j",
     "podcast-kg-otel-langchain": ROOT / "instrumentors" / "langchain",
     "podcast-kg-otel-faster-whisper": ROOT / "instrumentors" / "faster_whisper",
