@@ -136,7 +136,7 @@ def test_bad_resource_attributes_give_our_one_warning_only(
     attributes = build_resource(config).attributes
     assert attributes["team"] == "kg" and "broken" not in attributes
     warnings = [r for r in caplog.records if r.levelname == "WARNING"]
-    assert [r.name for r in warnings] == ["podcast_kg_otel.config"], [
+    assert [r.name for r in warnings] == ["podcast_kg_otel_util.env"], [
         r.getMessage() for r in warnings
     ]
 

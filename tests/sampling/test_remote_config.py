@@ -77,7 +77,7 @@ def test_a_bad_switch_value_warns_once_and_keeps_the_local_rate(
         {"PODCAST_KG_OTEL_REMOTE_SAMPLING": "central", "TRACING_SAMPLING_RATE": "0.3"}
     )
     assert config.sampler == "parentbased_traceidratio"
-    (message,) = [r.getMessage() for r in caplog.records if r.name == "podcast_kg_otel.config"]
+    (message,) = [r.getMessage() for r in caplog.records if r.name == "podcast_kg_otel_util.env"]
     assert "PODCAST_KG_OTEL_REMOTE_SAMPLING='central' is invalid" in message
 
 
@@ -90,7 +90,7 @@ def test_a_bad_sampler_argument_is_reported_at_start_up(
     env = {"OTEL_TRACES_SAMPLER": "jaeger_remote", "OTEL_TRACES_SAMPLER_ARG": "pollingIntervalMs=0"}
     config = TracingConfig.from_env(env)
     assert config.sampler_arg == "pollingIntervalMs=0"  # the sampler uses the default
-    (message,) = [r.getMessage() for r in caplog.records if r.name == "podcast_kg_otel.config"]
+    (message,) = [r.getMessage() for r in caplog.records if r.name == "podcast_kg_otel_util.env"]
     assert message.startswith("OTEL_TRACES_SAMPLER_ARG pollingIntervalMs='0' is invalid")
     with pytest.raises(ConfigurationError, match="pollingIntervalMs"):
         TracingConfig.from_env({**env, "PODCAST_KG_OTEL_STRICT": "true"})

@@ -64,7 +64,7 @@ def test_env_raw(stack, monkeypatch):
 
 
 def test_bad_env_value_warns_once_and_keeps_default(stack, monkeypatch, caplog):
-    caplog.set_level(logging.WARNING, logger="podcast_kg_otel.config")
+    caplog.set_level(logging.WARNING, logger="podcast_kg_otel_util.env")
     texts = _run(stack, monkeypatch, {config.ENV_QUERY_TEXT: "loud"})
     assert texts[1] == "MATCH (n:Nothing) WHERE n.x = ? RETURN n"
     warnings = [r.getMessage() for r in caplog.records if config.ENV_QUERY_TEXT in r.getMessage()]
@@ -122,5 +122,5 @@ def test_instrumentation_dependencies_declare_supported_range():
 
 @pytest.mark.parametrize("bad", [-1, "many", True])
 def test_bad_kwarg_length_keeps_default(bad, caplog):
-    caplog.set_level(logging.WARNING, logger="podcast_kg_otel.config")
+    caplog.set_level(logging.WARNING, logger="podcast_kg_otel_util.env")
     assert config.load({"query_text_max_length": bad}).query_text_max_length == 2048

@@ -17,7 +17,8 @@ STRICT_ENV = "PODCAST_KG_OTEL_STRICT"
 
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
-_logger = logging.getLogger("podcast_kg_otel.config")
+# Its own logger, not the distro's: the plugins warn through it under the stock distro too.
+_logger = logging.getLogger(__name__)
 _warned: set[tuple[str, str]] = set()
 _lock = threading.Lock()
 
