@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from podcast_kg_otel_util.failopen import log_once
+from podcast_kg_otel_util.failopen import guard
 
 from . import scope
 
@@ -61,13 +61,11 @@ async def detach_after_call(wrapped: Any, instance: Any, args: Any, kwargs: Any)
         _settle(None)
 
 
+@guard(
+    _logger,
+    "settle",
+    "podcast-kg-otel-langchain: could not restore the caller's context "
+    "after an async LangChain call",
+)
 def _settle(run_id: Any) -> None:
-    try:
-        scope.settle(run_id)
-    except Exception:  # fail open
-        log_once(
-            _logger,
-            "settle",
-            "podcast-kg-otel-langchain: could not restore the caller's context "
-            "after an async LangChain call",
-        )
+    scope.settle(run_id)

@@ -31,7 +31,7 @@ from typing import Any
 
 from opentelemetry.context import _RUNTIME_CONTEXT
 from opentelemetry.trace import set_span_in_context
-from podcast_kg_otel_util.failopen import log_once
+from podcast_kg_otel_util.failopen import guard
 
 _logger = logging.getLogger(__name__)
 
@@ -39,13 +39,11 @@ TARGET = ("langchain_core.callbacks.manager", "AsyncCallbackManager.on_llm_start
 CALL_TARGET = ("langchain_core.language_models.llms", "BaseLLM._agenerate_helper")
 
 
-def _fail() -> None:
-    log_once(
-        _logger,
-        "async_llm_start",
-        "podcast-kg-otel-langchain: could not trace an async LLM start; "
-        "the application is unaffected",
-    )
+_GUARD = guard(
+    _logger,
+    "async_llm_start",
+    "podcast-kg-otel-langchain: could not trace an async LLM start; the application is unaffected",
+)
 
 
 def _bind(
@@ -64,25 +62,14 @@ class StartWithoutUs:
         self._handler = handler
 
     async def __call__(self, wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
-        others = None
-        try:
-            handler = self._handler
-            handlers = instance.handlers
-            if isinstance(wrapped, MethodType) and any(h is handler for h in handlers):
-                others = copy.copy(instance)
-                others.handlers = [h for h in handlers if h is not handler]
-        except Exception:  # fail open: LangChain's own call, unchanged
-            _fail()
-            others = None
-        if others is None:
+        others = _without(self._handler, instance, wrapped)
+        if others is None:  # LangChain's own call, unchanged
             return await wrapped(*args, **kwargs)
         managers = await wrapped.__func__(others, *args, **kwargs)
-        try:
-            self._start_ours(instance, managers, args, kwargs)
-        except Exception:  # fail open
-            _fail()
+        self._start_ours(instance, managers, args, kwargs)
         return managers
 
+    @_GUARD
     def _start_ours(self, instance: Any, managers: Any, args: Any, kwargs: Any) -> None:
         handler = self._handler
         serialized, prompts, extra = _bind(*args, **kwargs)
@@ -104,6 +91,18 @@ class StartWithoutUs:
             )
 
 
+@_GUARD
+def _without(handler: Any, instance: Any, wrapped: Any) -> Any:
+    """A copy of the callback manager `instance` without our handler; None when ours is
+    not among its handlers (or our code failed)."""
+    handlers = instance.handlers
+    if not isinstance(wrapped, MethodType) or not any(h is handler for h in handlers):
+        return None
+    others = copy.copy(instance)
+    others.handlers = [h for h in handlers if h is not handler]
+    return others
+
+
 def _run_managers(prompts: Any, stop: Any, run_managers: Any, *args: Any, **kwargs: Any) -> Any:
     """`BaseLLM._agenerate_helper`'s `run_managers` parameter."""
     return run_managers
@@ -118,25 +117,25 @@ class CallUnderRun:
         self._handler = handler
 
     async def __call__(self, wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
-        token = None
-        try:
-            run_managers = _run_managers(*args, **kwargs)
-            if len(run_managers) == 1:
-                entry = self._handler.open_run(run_managers[0].run_id)
-                if entry is not None:
-                    ctx = set_span_in_context(entry.span, entry.parent_ctx)
-                    token = _RUNTIME_CONTEXT.attach(ctx)
-        except Exception:  # fail open
-            _fail()
+        token = self._attach(args, kwargs)
         try:
             return await wrapped(*args, **kwargs)
         finally:
             if token is not None:
                 _detach(token)
 
+    @_GUARD
+    def _attach(self, args: Any, kwargs: Any) -> Any:
+        """Make the single run's span current for the call; the token, or None."""
+        run_managers = _run_managers(*args, **kwargs)
+        if len(run_managers) != 1:
+            return None
+        entry = self._handler.open_run(run_managers[0].run_id)
+        if entry is None:
+            return None
+        return _RUNTIME_CONTEXT.attach(set_span_in_context(entry.span, entry.parent_ctx))
 
+
+@_GUARD  # attached and detached in this task, so not expected to fail
 def _detach(token: Any) -> None:
-    try:
-        _RUNTIME_CONTEXT.detach(token)
-    except Exception:  # fail open: attached and detached in this task, so not expected
-        _fail()
+    _RUNTIME_CONTEXT.detach(token)

@@ -18,7 +18,7 @@ from typing import Any
 
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled, unwrap
 from opentelemetry.trace import SpanKind, Tracer
-from podcast_kg_otel_util.failopen import log_once
+from podcast_kg_otel_util.failopen import guard
 from wrapt import wrap_function_wrapper
 
 from . import attributes as attr
@@ -103,30 +103,25 @@ class EmbeddingsPatcher:
         self._patched.clear()
 
     def _patch_class(self, cls: type) -> None:
-        try:
+        with guard(_logger, "embeddings", f"podcast-kg-otel-langchain: cannot trace {cls!r}"):
             for name in _METHODS:
                 if name in cls.__dict__ and not hasattr(cls.__dict__[name], "__wrapped__"):
                     wrapper = self._async if name.startswith("a") else self._sync
                     wrap_function_wrapper(cls, name, wrapper(name))
                     self._patched.append((cls, name))
-        except Exception:  # fail open
-            log_once(_logger, "embeddings", f"podcast-kg-otel-langchain: cannot trace {cls!r}")
 
+    @guard(_logger, "embeddings.start", "podcast-kg-otel-langchain: embeddings span")
     def _start(self, instance: Any) -> Any:
         if _ACTIVE.get() or not is_instrumentation_enabled():
             return None
-        try:
-            name, attrs = _attributes(instance)
-            return self._tracer.start_as_current_span(
-                name,
-                kind=SpanKind.CLIENT,
-                attributes=attrs,
-                record_exception=False,
-                set_status_on_exception=False,
-            )
-        except Exception:  # fail open
-            log_once(_logger, "embeddings.start", "podcast-kg-otel-langchain: embeddings span")
-            return None
+        name, attrs = _attributes(instance)
+        return self._tracer.start_as_current_span(
+            name,
+            kind=SpanKind.CLIENT,
+            attributes=attrs,
+            record_exception=False,
+            set_status_on_exception=False,
+        )
 
     def _sync(self, method: str) -> Any:
         def wrapper(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
@@ -170,10 +165,8 @@ class EmbeddingsPatcher:
         return wrapper
 
 
+@guard(_logger, "embeddings.end", "podcast-kg-otel-langchain: embeddings span end")
 def _finish(span: Any, method: str, result: Any) -> None:
-    try:
-        dimension = _dimension(method, result)
-        if dimension is not None:
-            span.set_attribute(attr.EMBEDDINGS_DIMENSION_COUNT, dimension)
-    except Exception:  # fail open
-        log_once(_logger, "embeddings.end", "podcast-kg-otel-langchain: embeddings span end")
+    dimension = _dimension(method, result)
+    if dimension is not None:
+        span.set_attribute(attr.EMBEDDINGS_DIMENSION_COUNT, dimension)

@@ -4,7 +4,8 @@ It runs inline (`run_inline = True`): LangChain then calls it in the caller's th
 task, even from async code, so attaching a run's span as the current context is seen by
 the step's own work (HTTP requests, database queries). Parents always come from
 LangChain's run tree (`parent_run_id`); only root runs use the ambient context.
-Every callback fails open: an error in here is logged once and never reaches the chain.
+Every callback is guarded (podcast_kg_otel_util.failopen): an error in here is logged once
+and never reaches the chain.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from langchain_core.callbacks import BaseCallbackHandler
 from opentelemetry.context import Context
 from opentelemetry.trace import Span, SpanKind, Tracer
 from podcast_kg_otel_util.errors import error_type
-from podcast_kg_otel_util.failopen import log_once
+from podcast_kg_otel_util.failopen import guard
 
 from . import attributes as attr
 from . import content, extract, outcome, scope
@@ -30,15 +31,6 @@ from .registry import RunEntry, RunRegistry
 
 _logger = logging.getLogger(__name__)
 _EMPTY: Mapping[str, Any] = {}
-
-
-def _fail(where: str) -> None:
-    log_once(
-        _logger,
-        where,
-        f"podcast-kg-otel-langchain: instrumentation error in {where}; "
-        "telemetry for this run may be incomplete, the application is unaffected",
-    )
 
 
 class OtelCallbackHandler(BaseCallbackHandler):
@@ -161,6 +153,7 @@ class OtelCallbackHandler(BaseCallbackHandler):
 
     # ---- chains and agents ----------------------------------------------------------
 
+    @guard(_logger, "on_chain_start")
     def on_chain_start(
         self,
         serialized: dict[str, Any] | None,
@@ -172,73 +165,64 @@ class OtelCallbackHandler(BaseCallbackHandler):
         metadata: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        try:
-            # The current context, or None when no span may start (uninstrumented, or
-            # inside suppress_instrumentation()). Read once per start: a root run's
-            # parent comes from it. The other start callbacks do the same.
-            ctx = scope.start_context() if self.enabled else None
-            if ctx is None:
-                return
-            name = kwargs.get("name") or extract.serialized_name(serialized, "chain")
-            metadata = metadata or _EMPTY
-            parent = self._runs.get(parent_run_id)
-            agent = extract.is_agent(name, metadata)
-            if (
-                parent is not None
-                and not agent
-                and not self._show_all
-                and is_plumbing(name, kwargs.get("run_type"), tags)
-            ):
-                # Folded: no span, but kept in the run tree so children find their
-                # nearest shown ancestor and early stops are still detected.
-                tree_ctx = parent.child_ctx
-                self._runs.add(RunEntry(run_id, name, None, parent, tree_ctx, tree_ctx, None))
-                return
-            # gen_ai.operation.name already tells workflows and agents apart; the
-            # LangChain run type is recorded only on the other (non-GenAI) steps.
-            attrs: dict[str, Any] = {}
-            if agent:
-                agent_name = metadata.get("agent_name")
-                agent_name = agent_name if isinstance(agent_name, str) else name
-                attrs[attr.OPERATION_NAME] = attr.OP_INVOKE_AGENT
-                attrs[attr.AGENT_NAME] = agent_name
-                span_name = f"{attr.OP_INVOKE_AGENT} {agent_name}"
-            elif parent is None:
-                attrs[attr.OPERATION_NAME] = attr.OP_INVOKE_WORKFLOW
-                attrs[attr.WORKFLOW_NAME] = name
-                span_name = f"{attr.OP_INVOKE_WORKFLOW} {name}"
-            else:
-                attrs[attr.RUN_TYPE] = kwargs.get("run_type") or "chain"
-                span_name = name
-            extract.common(metadata, attrs)
-            entry = self._open(run_id, parent, name, span_name, SpanKind.INTERNAL, attrs, ctx)
-            entry.is_agent = agent
-        except Exception:  # fail open
-            _fail("on_chain_start")
+        # The current context, or None when no span may start (uninstrumented, or
+        # inside suppress_instrumentation()). Read once per start: a root run's
+        # parent comes from it. The other start callbacks do the same.
+        ctx = scope.start_context() if self.enabled else None
+        if ctx is None:
+            return
+        name = kwargs.get("name") or extract.serialized_name(serialized, "chain")
+        metadata = metadata or _EMPTY
+        parent = self._runs.get(parent_run_id)
+        agent = extract.is_agent(name, metadata)
+        if (
+            parent is not None
+            and not agent
+            and not self._show_all
+            and is_plumbing(name, kwargs.get("run_type"), tags)
+        ):
+            # Folded: no span, but kept in the run tree so children find their
+            # nearest shown ancestor and early stops are still detected.
+            tree_ctx = parent.child_ctx
+            self._runs.add(RunEntry(run_id, name, None, parent, tree_ctx, tree_ctx, None))
+            return
+        # gen_ai.operation.name already tells workflows and agents apart; the
+        # LangChain run type is recorded only on the other (non-GenAI) steps.
+        attrs: dict[str, Any] = {}
+        if agent:
+            agent_name = metadata.get("agent_name")
+            agent_name = agent_name if isinstance(agent_name, str) else name
+            attrs[attr.OPERATION_NAME] = attr.OP_INVOKE_AGENT
+            attrs[attr.AGENT_NAME] = agent_name
+            span_name = f"{attr.OP_INVOKE_AGENT} {agent_name}"
+        elif parent is None:
+            attrs[attr.OPERATION_NAME] = attr.OP_INVOKE_WORKFLOW
+            attrs[attr.WORKFLOW_NAME] = name
+            span_name = f"{attr.OP_INVOKE_WORKFLOW} {name}"
+        else:
+            attrs[attr.RUN_TYPE] = kwargs.get("run_type") or "chain"
+            span_name = name
+        extract.common(metadata, attrs)
+        entry = self._open(run_id, parent, name, span_name, SpanKind.INTERNAL, attrs, ctx)
+        entry.is_agent = agent
 
+    @guard(_logger, "on_chain_end")
     def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        try:
-            self._close(run_id, _end_chain)
-        except Exception:  # fail open
-            _fail("on_chain_end")
+        self._close(run_id, _end_chain)
 
+    @guard(_logger, "on_chain_error")
     def on_chain_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        try:
-            self._error(error, run_id)
-        except Exception:  # fail open
-            _fail("on_chain_error")
+        self._error(error, run_id)
 
+    @guard(_logger, "on_agent_action")
     def on_agent_action(self, action: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        try:
-            entry = self._runs.get(run_id)
-            if entry is None or entry.span is None or entry.is_agent:
-                return
-            entry.is_agent = True
-            entry.span.update_name(f"{attr.OP_INVOKE_AGENT} {entry.name}")
-            entry.span.set_attribute(attr.OPERATION_NAME, attr.OP_INVOKE_AGENT)
-            entry.span.set_attribute(attr.AGENT_NAME, entry.name)
-        except Exception:  # fail open
-            _fail("on_agent_action")
+        entry = self._runs.get(run_id)
+        if entry is None or entry.span is None or entry.is_agent:
+            return
+        entry.is_agent = True
+        entry.span.update_name(f"{attr.OP_INVOKE_AGENT} {entry.name}")
+        entry.span.set_attribute(attr.OPERATION_NAME, attr.OP_INVOKE_AGENT)
+        entry.span.set_attribute(attr.AGENT_NAME, entry.name)
 
     def on_interrupt(self, *args: Any, **kwargs: Any) -> None:
         self._graph_event(attr.EVENT_INTERRUPT, kwargs)
@@ -247,12 +231,10 @@ class OtelCallbackHandler(BaseCallbackHandler):
         self._graph_event(attr.EVENT_RESUME, kwargs)
 
     def _graph_event(self, event: str, kwargs: Mapping[str, Any]) -> None:
-        try:
+        with guard(_logger, event):
             entry = self._runs.get(kwargs.get("run_id"))
             if entry is not None and entry.span is not None:
                 entry.span.add_event(event)
-        except Exception:  # fail open
-            _fail(event)
 
     # ---- chat models and text LLMs --------------------------------------------------
 
@@ -276,6 +258,7 @@ class OtelCallbackHandler(BaseCallbackHandler):
         parent = self._runs.get(parent_run_id)
         return self._open(run_id, parent, name, span_name, SpanKind.CLIENT, attrs, ctx)
 
+    @guard(_logger, "on_chat_model_start")
     def on_chat_model_start(
         self,
         serialized: dict[str, Any],
@@ -287,20 +270,18 @@ class OtelCallbackHandler(BaseCallbackHandler):
         metadata: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        try:
-            ctx = scope.start_context() if self.enabled else None
-            if ctx is None:
-                return
-            entry = self._start_model(
-                attr.OP_CHAT, serialized, run_id, parent_run_id, metadata, kwargs, ctx
+        ctx = scope.start_context() if self.enabled else None
+        if ctx is None:
+            return
+        entry = self._start_model(
+            attr.OP_CHAT, serialized, run_id, parent_run_id, metadata, kwargs, ctx
+        )
+        if self._capture:
+            entry.span.set_attribute(
+                attr.INPUT_MESSAGES, content.input_messages(messages, self._limit)
             )
-            if self._capture:
-                entry.span.set_attribute(
-                    attr.INPUT_MESSAGES, content.input_messages(messages, self._limit)
-                )
-        except Exception:  # fail open
-            _fail("on_chat_model_start")
 
+    @guard(_logger, "on_llm_start")
     def on_llm_start(
         self,
         serialized: dict[str, Any],
@@ -312,41 +293,37 @@ class OtelCallbackHandler(BaseCallbackHandler):
         metadata: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        try:
-            ctx = scope.start_context() if self.enabled else None
-            if ctx is None:
-                return
-            entry = self._start_model(
-                attr.OP_TEXT_COMPLETION,
-                serialized,
-                run_id,
-                parent_run_id,
-                metadata,
-                kwargs,
-                ctx,
+        ctx = scope.start_context() if self.enabled else None
+        if ctx is None:
+            return
+        entry = self._start_model(
+            attr.OP_TEXT_COMPLETION,
+            serialized,
+            run_id,
+            parent_run_id,
+            metadata,
+            kwargs,
+            ctx,
+        )
+        if self._capture:
+            entry.span.set_attribute(
+                attr.INPUT_MESSAGES, content.input_prompts(prompts, self._limit)
             )
-            if self._capture:
-                entry.span.set_attribute(
-                    attr.INPUT_MESSAGES, content.input_prompts(prompts, self._limit)
-                )
-        except Exception:  # fail open
-            _fail("on_llm_start")
 
+    @guard(_logger, "on_llm_new_token")
     def on_llm_new_token(self, token: str, *, run_id: UUID, **kwargs: Any) -> None:
-        try:
-            entry = self._runs.get(run_id)
-            if entry is None or entry.first_chunk_seen or entry.span is None:
-                return
-            entry.first_chunk_seen = True
-            entry.span.set_attributes(
-                {
-                    attr.RESPONSE_TIME_TO_FIRST_CHUNK: time.monotonic() - entry.started,
-                    attr.REQUEST_STREAM: True,
-                }
-            )
-        except Exception:  # fail open
-            _fail("on_llm_new_token")
+        entry = self._runs.get(run_id)
+        if entry is None or entry.first_chunk_seen or entry.span is None:
+            return
+        entry.first_chunk_seen = True
+        entry.span.set_attributes(
+            {
+                attr.RESPONSE_TIME_TO_FIRST_CHUNK: time.monotonic() - entry.started,
+                attr.REQUEST_STREAM: True,
+            }
+        )
 
+    @guard(_logger, "on_llm_end")
     def on_llm_end(self, response: Any, *, run_id: UUID, **kwargs: Any) -> None:
         capture, limit = self._capture, self._limit
 
@@ -355,19 +332,15 @@ class OtelCallbackHandler(BaseCallbackHandler):
             if capture:
                 span.set_attribute(attr.OUTPUT_MESSAGES, content.output_messages(response, limit))
 
-        try:
-            self._close(run_id, finish)
-        except Exception:  # fail open
-            _fail("on_llm_end")
+        self._close(run_id, finish)
 
+    @guard(_logger, "on_llm_error")
     def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        try:
-            self._error(error, run_id, kwargs.get("response"))
-        except Exception:  # fail open
-            _fail("on_llm_error")
+        self._error(error, run_id, kwargs.get("response"))
 
     # ---- tools ------------------------------------------------------------------------
 
+    @guard(_logger, "on_tool_start")
     def on_tool_start(
         self,
         serialized: dict[str, Any] | None,
@@ -379,34 +352,32 @@ class OtelCallbackHandler(BaseCallbackHandler):
         metadata: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        try:
-            ctx = scope.start_context() if self.enabled else None
-            if ctx is None:
-                return
-            name = kwargs.get("name") or extract.serialized_name(serialized, "tool")
-            attrs: dict[str, Any] = {
-                attr.OPERATION_NAME: attr.OP_EXECUTE_TOOL,
-                attr.TOOL_NAME: name,
-                attr.TOOL_TYPE: "function",
-            }
-            call_id = kwargs.get("tool_call_id")
-            if isinstance(call_id, str) and call_id:
-                attrs[attr.TOOL_CALL_ID] = call_id
-            description = serialized.get("description") if serialized else None
-            if isinstance(description, str) and description:
-                attrs[attr.TOOL_DESCRIPTION] = content.capped(description, self._limit)
-            if self._capture:
-                arguments = kwargs.get("inputs")
-                attrs[attr.TOOL_CALL_ARGUMENTS] = content.capped(
-                    input_str if arguments is None else arguments, self._limit
-                )
-            extract.common(metadata or _EMPTY, attrs)
-            span_name = f"{attr.OP_EXECUTE_TOOL} {name}"
-            parent = self._runs.get(parent_run_id)
-            self._open(run_id, parent, name, span_name, SpanKind.INTERNAL, attrs, ctx)
-        except Exception:  # fail open
-            _fail("on_tool_start")
+        ctx = scope.start_context() if self.enabled else None
+        if ctx is None:
+            return
+        name = kwargs.get("name") or extract.serialized_name(serialized, "tool")
+        attrs: dict[str, Any] = {
+            attr.OPERATION_NAME: attr.OP_EXECUTE_TOOL,
+            attr.TOOL_NAME: name,
+            attr.TOOL_TYPE: "function",
+        }
+        call_id = kwargs.get("tool_call_id")
+        if isinstance(call_id, str) and call_id:
+            attrs[attr.TOOL_CALL_ID] = call_id
+        description = serialized.get("description") if serialized else None
+        if isinstance(description, str) and description:
+            attrs[attr.TOOL_DESCRIPTION] = content.capped(description, self._limit)
+        if self._capture:
+            arguments = kwargs.get("inputs")
+            attrs[attr.TOOL_CALL_ARGUMENTS] = content.capped(
+                input_str if arguments is None else arguments, self._limit
+            )
+        extract.common(metadata or _EMPTY, attrs)
+        span_name = f"{attr.OP_EXECUTE_TOOL} {name}"
+        parent = self._runs.get(parent_run_id)
+        self._open(run_id, parent, name, span_name, SpanKind.INTERNAL, attrs, ctx)
 
+    @guard(_logger, "on_tool_end")
     def on_tool_end(self, output: Any, *, run_id: UUID, **kwargs: Any) -> None:
         capture, limit = self._capture, self._limit
 
@@ -414,19 +385,15 @@ class OtelCallbackHandler(BaseCallbackHandler):
             if capture:
                 span.set_attribute(attr.TOOL_CALL_RESULT, content.tool_result(output, limit))
 
-        try:
-            self._close(run_id, finish)
-        except Exception:  # fail open
-            _fail("on_tool_end")
+        self._close(run_id, finish)
 
+    @guard(_logger, "on_tool_error")
     def on_tool_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        try:
-            self._error(error, run_id)
-        except Exception:  # fail open
-            _fail("on_tool_error")
+        self._error(error, run_id)
 
     # ---- retrievers -------------------------------------------------------------------
 
+    @guard(_logger, "on_retriever_start")
     def on_retriever_start(
         self,
         serialized: dict[str, Any] | None,
@@ -438,30 +405,28 @@ class OtelCallbackHandler(BaseCallbackHandler):
         metadata: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        try:
-            ctx = scope.start_context() if self.enabled else None
-            if ctx is None:
-                return
-            metadata = metadata or _EMPTY
-            name = kwargs.get("name") or extract.serialized_name(serialized, "retriever")
-            attrs: dict[str, Any] = {
-                attr.OPERATION_NAME: attr.OP_RETRIEVAL,
-            }
-            provider = extract.provider_name(metadata.get("ls_vector_store_provider"))
-            if provider:
-                attrs[attr.PROVIDER_NAME] = provider
-            embedding_model = metadata.get("ls_embedding_model")
-            if isinstance(embedding_model, str) and embedding_model:
-                attrs[attr.REQUEST_MODEL] = embedding_model
-            if self._capture:
-                attrs[attr.RETRIEVAL_QUERY_TEXT] = content.capped(query, self._limit)
-            extract.common(metadata, attrs)
-            span_name = f"{attr.OP_RETRIEVAL} {name}"
-            parent = self._runs.get(parent_run_id)
-            self._open(run_id, parent, name, span_name, SpanKind.CLIENT, attrs, ctx)
-        except Exception:  # fail open
-            _fail("on_retriever_start")
+        ctx = scope.start_context() if self.enabled else None
+        if ctx is None:
+            return
+        metadata = metadata or _EMPTY
+        name = kwargs.get("name") or extract.serialized_name(serialized, "retriever")
+        attrs: dict[str, Any] = {
+            attr.OPERATION_NAME: attr.OP_RETRIEVAL,
+        }
+        provider = extract.provider_name(metadata.get("ls_vector_store_provider"))
+        if provider:
+            attrs[attr.PROVIDER_NAME] = provider
+        embedding_model = metadata.get("ls_embedding_model")
+        if isinstance(embedding_model, str) and embedding_model:
+            attrs[attr.REQUEST_MODEL] = embedding_model
+        if self._capture:
+            attrs[attr.RETRIEVAL_QUERY_TEXT] = content.capped(query, self._limit)
+        extract.common(metadata, attrs)
+        span_name = f"{attr.OP_RETRIEVAL} {name}"
+        parent = self._runs.get(parent_run_id)
+        self._open(run_id, parent, name, span_name, SpanKind.CLIENT, attrs, ctx)
 
+    @guard(_logger, "on_retriever_end")
     def on_retriever_end(self, documents: Sequence[Any], *, run_id: UUID, **kwargs: Any) -> None:
         capture, limit = self._capture, self._limit
 
@@ -470,16 +435,11 @@ class OtelCallbackHandler(BaseCallbackHandler):
             if capture:
                 span.set_attribute(attr.RETRIEVAL_DOCUMENTS, content.document_ids(documents, limit))
 
-        try:
-            self._close(run_id, finish)
-        except Exception:  # fail open
-            _fail("on_retriever_end")
+        self._close(run_id, finish)
 
+    @guard(_logger, "on_retriever_error")
     def on_retriever_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        try:
-            self._error(error, run_id)
-        except Exception:  # fail open
-            _fail("on_retriever_error")
+        self._error(error, run_id)
 
 
 def _end_chain(span: Span, entry: RunEntry) -> None:

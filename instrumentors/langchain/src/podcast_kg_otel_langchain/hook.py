@@ -12,9 +12,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from podcast_kg_otel_util.failopen import log_once
+from podcast_kg_otel_util.failopen import guard
 
 _logger = logging.getLogger(__name__)
+_ADD_GUARD = guard(
+    _logger,
+    "add_handler",
+    "podcast-kg-otel-langchain: could not add the tracing handler to a LangChain callback manager",
+)
 
 TARGETS = ("CallbackManager.configure", "AsyncCallbackManager.configure")
 
@@ -29,15 +34,8 @@ class AddHandler:
 
     def __call__(self, wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
         manager = wrapped(*args, **kwargs)
-        try:
+        with _ADD_GUARD:
             handler = self._handler
             if handler not in manager.inheritable_handlers:
                 manager.add_handler(handler, True)
-        except Exception:  # fail open
-            log_once(
-                _logger,
-                "add_handler",
-                "podcast-kg-otel-langchain: could not add "
-                "the tracing handler to a LangChain callback manager",
-            )
         return manager
