@@ -8,7 +8,7 @@ from typing import Any
 
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
-from podcast_kg_otel_neo4j.spans import Steps, note_error, oops
+from podcast_kg_otel_neo4j.spans import Steps, note_error
 from podcast_kg_otel_neo4j.state import CURRENT_UNIT
 
 
@@ -18,11 +18,10 @@ class AsyncWrappers(Steps):
     async def session_run(self, wrapped: Callable, instance: Any, args: tuple, kwargs: dict) -> Any:
         if not is_instrumentation_enabled():
             return await wrapped(*args, **kwargs)
-        try:
-            span, known = self._session_run_span(instance, args, kwargs)
-        except Exception:  # fail open
-            oops("AsyncSession.run")
+        started = self._session_run_span(instance, args, kwargs)
+        if started is None:
             return await wrapped(*args, **kwargs)
+        span, known = started
         try:
             result = await wrapped(*args, **kwargs)
         except BaseException as exc:
@@ -51,12 +50,10 @@ class AsyncWrappers(Steps):
     ) -> Any:
         if not is_instrumentation_enabled():
             return await _without_unit(wrapped, args, kwargs)
-        try:
-            unit, user_code = self._execute_query_unit(instance, args, kwargs)
-            tokens = self._enter(unit, user_code)
-        except Exception:  # fail open
-            oops("AsyncDriver.execute_query")
+        started = self._execute_query_start(instance, args, kwargs)
+        if started is None:
             return await _without_unit(wrapped, args, kwargs)
+        unit, tokens = started
         error = None
         try:
             return await wrapped(*args, **kwargs)
@@ -88,13 +85,10 @@ class AsyncWrappers(Steps):
         async def wrapper(wrapped: Callable, instance: Any, args: tuple, kwargs: dict) -> Any:
             if not is_instrumentation_enabled() or not args or not callable(args[0]):
                 return await wrapped(*args, **kwargs)
-            try:
-                unit = self._managed_unit(instance, method)
-                function = self._counted(args[0], unit, is_async=True)
-                tokens = self._enter(unit)
-            except Exception:  # fail open
-                oops(f"AsyncSession.{method}")
+            started = self._managed_start(instance, method, args[0], is_async=True)
+            if started is None:
                 return await wrapped(*args, **kwargs)
+            unit, function, tokens = started
             error = None
             try:
                 return await wrapped(function, *args[1:], **kwargs)

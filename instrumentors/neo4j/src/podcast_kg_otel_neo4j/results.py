@@ -13,12 +13,13 @@ import logging
 from typing import Any
 
 from opentelemetry.trace import Span
-from podcast_kg_otel_util.failopen import log_once
+from podcast_kg_otel_util.failopen import guard
 
 from podcast_kg_otel_neo4j import errors, summary
 from podcast_kg_otel_neo4j.state import CURRENT_FAILURE
 
 logger = logging.getLogger(__name__)
+_FINISH = guard(logger, "ending a result span")
 
 
 def _has_summary(metadata: dict) -> bool:
@@ -66,19 +67,17 @@ class _Watcher:
     def finish(self, failure: dict | None, exc: BaseException | None) -> None:
         """Once: record the summary (or the failure) on the span and end it."""
         self.done = True
+        span = self.span
         try:
-            span = self.span
-            try:
+            with _FINISH:
                 if span.is_recording():
                     if exc is not None:
                         errors.record_exception(span, exc)
                     elif failure is not None and not _has_summary(self.metadata):
                         errors.record_failure(span, failure)
                     summary.apply(span, self.metadata, self.namespace_known)
-            finally:
-                span.end()
-        except Exception:  # fail open
-            log_once(logger, "result.finish", "podcast-kg-otel: neo4j result span error")
+        finally:
+            span.end()
 
 
 def watch(result: Any, span: Span, namespace_known: bool, in_transaction: bool) -> None:

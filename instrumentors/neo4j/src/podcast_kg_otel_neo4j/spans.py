@@ -1,7 +1,8 @@
 """What the sync and async wrappers share: starting, feeding and ending spans.
 
-Every step is guarded by its caller or itself: a bug here is logged once and never
-reaches the driver call.
+Every step of ours is guarded (podcast_kg_otel_util.failopen.guard): a bug here is
+logged once and never reaches the driver call. A guarded step that returns something
+returns None when it failed; the wrappers then call the driver without a span.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from opentelemetry import context, trace
 from opentelemetry.trace import Span, SpanKind, Tracer
-from podcast_kg_otel_util.failopen import log_once
+from podcast_kg_otel_util.failopen import guard
 
 from podcast_kg_otel_neo4j import attributes as attr
 from podcast_kg_otel_neo4j import errors, results, summary
@@ -29,12 +30,11 @@ _CLIENT = SpanKind.CLIENT
 _TRANSFORMER_INDEX = 7  # execute_query(query_, ..., auth_, result_transformer_)
 
 
-def oops(what: str) -> None:
-    log_once(
-        logger,
-        what,
-        f"podcast-kg-otel: neo4j instrumentation error in {what}; the driver call is unaffected",
-    )
+_WORK_RESULT = guard(logger, "execute_query result")
+_ENDING_UNIT = guard(logger, "ending a transaction span")
+_BOLT_FAILURE = guard(logger, "Bolt failure")
+_RECORDING_ERROR = guard(logger, "recording an error")
+_RESULT_TRACKING = guard(logger, "result tracking")
 
 
 def _run_arguments(args: tuple, kwargs: dict) -> tuple[Any, Any, dict]:
@@ -51,17 +51,15 @@ def _address(owner: Any) -> Any:
     return getattr(pool, "address", None)
 
 
+@guard(logger, "recording a retry")
 def _retry_event(unit: Unit) -> None:
-    try:
-        unit.span.add_event(
-            attr.EVENT_RETRY,
-            {
-                attr.NEO4J_TRANSACTION_ATTEMPT: unit.attempts,
-                attr.ERROR_TYPE: unit.last_error or "_OTHER",
-            },
-        )
-    except Exception:  # fail open
-        oops("recording a retry")
+    unit.span.add_event(
+        attr.EVENT_RETRY,
+        {
+            attr.NEO4J_TRANSACTION_ATTEMPT: unit.attempts,
+            attr.ERROR_TYPE: unit.last_error or "_OTHER",
+        },
+    )
 
 
 def attempt(unit: Unit) -> None:
@@ -71,12 +69,10 @@ def attempt(unit: Unit) -> None:
         _retry_event(unit)
 
 
+@guard(logger, "transaction function error")
 def note_error(unit: Unit, exc: BaseException) -> None:
     """Remember why an attempt failed, for the next retry event."""
-    try:
-        unit.last_error = getattr(exc, "code", None) or errors.error_type(exc)
-    except Exception:  # fail open
-        oops("transaction function error")
+    unit.last_error = getattr(exc, "code", None) or errors.error_type(exc)
 
 
 class Steps:
@@ -92,9 +88,13 @@ class Steps:
         # (see query_work) calls it directly, as it is folded into the execute_query span.
         self.run = run
 
-    # -- span starts (all guarded by the callers) -------------------------------------
+    # -- span starts -------------------------------------------------------------------
 
-    def _session_run_span(self, session: Any, args: tuple, kwargs: dict) -> tuple[Span, bool]:
+    @guard(logger, "Session.run")
+    def _session_run_span(
+        self, session: Any, args: tuple, kwargs: dict
+    ) -> tuple[Span, bool] | None:
+        """(span, whether the database is known); None: our code failed."""
         if len(args) == 1 and "query" not in kwargs and "parameters" not in kwargs:
             query, parameters, extra = args[0], None, kwargs  # run(query, **params)
         else:
@@ -152,6 +152,24 @@ class Steps:
         span = self.tracer.start_span(name, kind=_CLIENT, attributes=attributes)
         user_code = len(args) > _TRANSFORMER_INDEX or "result_transformer_" in options
         return Unit(attr.TX_EXECUTE_QUERY, span, database), user_code
+
+    @guard(logger, "Driver.execute_query")
+    def _execute_query_start(
+        self, driver: Any, args: tuple, kwargs: dict
+    ) -> tuple[Unit, tuple[Any, Any]] | None:
+        """(unit, tokens to leave it); None: our code failed."""
+        unit, user_code = self._execute_query_unit(driver, args, kwargs)
+        return unit, self._enter(unit, user_code)
+
+    @guard(logger, "Session.execute_read/write")
+    def _managed_start(
+        self, session: Any, method: str, function: Callable, is_async: bool
+    ) -> tuple[Unit, Callable, tuple[Any, Any]] | None:
+        """(unit, the user's function counting attempts, tokens to leave the unit);
+        None: our code failed."""
+        unit = self._managed_unit(session, method)
+        counted = self._counted(function, unit, is_async)
+        return unit, counted, self._enter(unit)
 
     def _managed_unit(self, session: Any, method: str) -> Unit:
         database = session._config.database
@@ -213,40 +231,32 @@ class Steps:
 
     # -- shared steps (each guarded) ----------------------------------------------
 
+    @guard(logger, "Transaction.run")
     def _tx_run_start(self, tx: Any, args: tuple, kwargs: dict) -> tuple[Span, bool] | None:
         """(span, whether the database is known) of an explicit or managed `tx.run`;
         None: our code failed. All that is read of `tx` is read here, before the call."""
-        try:
-            unit = CURRENT_UNIT.get()
-            if unit is not None and not isinstance(tx, self.managed_tx_cls):
-                unit = None
-            return self._tx_run_span(tx, args, kwargs, unit), bool(tx._database)
-        except Exception:  # fail open
-            oops("Transaction.run")
-            return None
+        unit = CURRENT_UNIT.get()
+        if unit is not None and not isinstance(tx, self.managed_tx_cls):
+            unit = None
+        return self._tx_run_span(tx, args, kwargs, unit), bool(tx._database)
 
+    @guard(logger, "execute_query attempt")
     def _work_unit(self, args: tuple, kwargs: dict) -> Unit | None:
         """The execute_query unit a call of the driver's `_work(tx, query, parameters,
         transformer)` belongs to (None: not ours, or our code failed: call it as it is)."""
-        try:
-            unit = CURRENT_UNIT.get()
-            if unit is None or kwargs or len(args) != 4 or unit.kind != attr.TX_EXECUTE_QUERY:
-                return None
-            if unit.recording:
-                attempt(unit)
-            return unit
-        except Exception:  # fail open
-            oops("execute_query attempt")
+        unit = CURRENT_UNIT.get()
+        if unit is None or kwargs or len(args) != 4 or unit.kind != attr.TX_EXECUTE_QUERY:
             return None
+        if unit.recording:
+            attempt(unit)
+        return unit
 
     def _work_result(self, unit: Unit, result: Any) -> None:
         """The driver fills the result's metadata dict in place until the summary has
         arrived: keep a reference, read when execute_query ends."""
         if unit.recording:
-            try:
+            with _WORK_RESULT:
                 unit.metadata = result._metadata
-            except Exception:  # fail open
-                oops("execute_query result")
 
     def _tx_end_span(self, tx: Any, name: str) -> Span:
         attributes: dict[str, Any] = {
@@ -263,22 +273,19 @@ class Steps:
 
     def _fail(self, span: Span, exc: BaseException) -> None:
         try:
-            if span.is_recording():
-                errors.record_exception(span, exc)
-        except Exception:  # fail open
-            oops("recording an error")
+            with _RECORDING_ERROR:
+                if span.is_recording():
+                    errors.record_exception(span, exc)
         finally:
             span.end()
 
     def _watch(self, result: Any, span: Span, known: bool, in_transaction: bool = True) -> None:
         """End `span` when `result` is done."""
-        try:
-            if not span.is_recording():
-                return  # unsampled: nothing to add, ending it is a no-op
-            results.watch(result, span, known, in_transaction)
-        except Exception:  # fail open
-            oops("result tracking")
-            span.end()
+        with _RESULT_TRACKING:
+            if span.is_recording():  # unsampled: nothing to add, ending it is a no-op
+                results.watch(result, span, known, in_transaction)
+            return
+        span.end()  # only reached when our code failed: nothing will end it later
 
     def _enter(self, unit: Unit, current: bool = True) -> tuple[Any, Any]:
         """Make `unit` the one its attempts report to and, with `current`, its span the
@@ -288,41 +295,31 @@ class Steps:
         return CURRENT_UNIT.set(unit), context_token
 
     def _leave(self, unit: Unit, tokens: tuple[Any, Any], error: BaseException | None) -> None:
-        try:
+        with _ENDING_UNIT:
             if tokens[1] is not None:
                 context.detach(tokens[1])
             CURRENT_UNIT.reset(tokens[0])
             self._end_unit(unit, error)
-        except Exception:  # fail open
-            oops("ending a transaction span")
 
+    @_BOLT_FAILURE
     def _failure_start(self, args: tuple, kwargs: dict) -> Any:
         """Note a Bolt FAILURE's metadata for the results it closes; the token to reset
         (None: our code failed, nothing to reset)."""
-        try:
-            metadata = args[0] if args else kwargs.get("metadata")
-            if not isinstance(metadata, dict):
-                metadata = None
-            unit = CURRENT_UNIT.get()
-            if unit is not None and metadata is not None:
-                unit.last_error = errors.failure_code(metadata) or unit.last_error
-            return CURRENT_FAILURE.set(metadata)
-        except Exception:  # fail open
-            oops("Bolt failure")
-            return None
+        metadata = args[0] if args else kwargs.get("metadata")
+        if not isinstance(metadata, dict):
+            metadata = None
+        unit = CURRENT_UNIT.get()
+        if unit is not None and metadata is not None:
+            unit.last_error = errors.failure_code(metadata) or unit.last_error
+        return CURRENT_FAILURE.set(metadata)
 
     def _failure_end(self, token: Any) -> None:
         if token is not None:
-            try:
+            with _BOLT_FAILURE:
                 CURRENT_FAILURE.reset(token)
-            except Exception:  # fail open
-                oops("Bolt failure")
 
+    @guard(logger, "Transaction.commit/rollback")
     def _tx_end_start(self, tx: Any, name: str) -> Span | None:
         """The span of a commit or rollback; None: the transaction is already closed
         (the driver's call does nothing to trace) or our code failed."""
-        try:
-            return None if tx._closed_flag else self._tx_end_span(tx, name)
-        except Exception:  # fail open
-            oops(f"Transaction.{name}")
-            return None
+        return None if tx._closed_flag else self._tx_end_span(tx, name)

@@ -2,7 +2,7 @@
 
 Everything we read of the driver's objects and the call's arguments is read inside our
 guarded steps (spans.Steps: on an error, logged once through podcast_kg_otel_util.failopen
-and the call goes ahead without a span); the driver call itself is never inside our try
+and the call goes ahead without a span); the driver call itself is never inside a guard
 and runs exactly once, so its result or exception is unchanged.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
-from podcast_kg_otel_neo4j.spans import Steps, note_error, oops
+from podcast_kg_otel_neo4j.spans import Steps, note_error
 from podcast_kg_otel_neo4j.state import CURRENT_UNIT
 
 
@@ -23,11 +23,10 @@ class SyncWrappers(Steps):
     def session_run(self, wrapped: Callable, instance: Any, args: tuple, kwargs: dict) -> Any:
         if not is_instrumentation_enabled():
             return wrapped(*args, **kwargs)
-        try:
-            span, known = self._session_run_span(instance, args, kwargs)
-        except Exception:  # fail open
-            oops("Session.run")
+        started = self._session_run_span(instance, args, kwargs)
+        if started is None:
             return wrapped(*args, **kwargs)
+        span, known = started
         try:
             result = wrapped(*args, **kwargs)
         except BaseException as exc:
@@ -54,12 +53,10 @@ class SyncWrappers(Steps):
     def execute_query(self, wrapped: Callable, instance: Any, args: tuple, kwargs: dict) -> Any:
         if not is_instrumentation_enabled():
             return _without_unit(wrapped, args, kwargs)
-        try:
-            unit, user_code = self._execute_query_unit(instance, args, kwargs)
-            tokens = self._enter(unit, user_code)
-        except Exception:  # fail open
-            oops("Driver.execute_query")
+        started = self._execute_query_start(instance, args, kwargs)
+        if started is None:
             return _without_unit(wrapped, args, kwargs)
+        unit, tokens = started
         error = None
         try:
             return wrapped(*args, **kwargs)
@@ -93,13 +90,10 @@ class SyncWrappers(Steps):
         def wrapper(wrapped: Callable, instance: Any, args: tuple, kwargs: dict) -> Any:
             if not is_instrumentation_enabled() or not args or not callable(args[0]):
                 return wrapped(*args, **kwargs)
-            try:
-                unit = self._managed_unit(instance, method)
-                function = self._counted(args[0], unit, is_async=False)
-                tokens = self._enter(unit)
-            except Exception:  # fail open
-                oops(f"Session.{method}")
+            started = self._managed_start(instance, method, args[0], is_async=False)
+            if started is None:
                 return wrapped(*args, **kwargs)
+            unit, function, tokens = started
             error = None
             try:
                 return wrapped(function, *args[1:], **kwargs)
