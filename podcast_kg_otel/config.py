@@ -1,8 +1,10 @@
 """One typed, validated configuration, built once from the environment.
 
 Precedence: explicit arguments > standard ``OTEL_*`` variables > the tracing guide's legacy
-variables > defaults. A bad value at one level gives exactly one warning (variable, bad value,
-value used) and falls back to the next level; it never raises (unless
+variables > defaults. Each field is declared once in ``podcast_kg_otel.settings`` (its
+variables, parser, bounds, default); explicit arguments are checked by the same parser as
+the variables. A bad value at one level gives exactly one warning (variable or argument,
+bad value, value used) and falls back to the next level; it never raises (unless
 ``PODCAST_KG_OTEL_STRICT=true``) and never turns telemetry off.
 """
 
@@ -14,25 +16,35 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from podcast_kg_otel_util import env as envtools
 from podcast_kg_otel_util.failopen import log_once
 
 from podcast_kg_otel.config_env import settings_from_env
 from podcast_kg_otel.defaults import (
-    DEFAULT_ENVIRONMENT,
     DEFAULT_PORTS,
-    DEFAULT_PROPAGATORS,
     DEFAULT_SAMPLER,
-    DEFAULT_SERVICE_NAME,
-    DEFAULT_SERVICE_VERSION,
+    HTTP_PROTOCOL,
+    PROTOCOLS,
     RETIRED_JAEGER_PORTS,
     legacy_endpoint,
     legacy_exporters,
     legacy_protocol,
 )
-from podcast_kg_otel.runtime import RuntimeSettings
+from podcast_kg_otel.settings import SETTINGS, RuntimeSettings, Setting, declared, loader
+from podcast_kg_otel.settings.declarations import COMPOSITE, ELSEWHERE
 
 _logger = logging.getLogger("podcast_kg_otel.config")
+#: The fields checked by their declaration's parser (``_check_arguments``).
+_ARGUMENTS: tuple[Setting, ...] = tuple(
+    setting
+    for setting in SETTINGS
+    if setting.field and not setting.runtime and setting.kind not in (COMPOSITE, ELSEWHERE)
+)
+
+
+def _default(name: str) -> object:
+    """A field's default, as its declaration gives it."""
+    setting = declared(name)
+    return setting.to_field(setting.default)
 
 
 @dataclass(frozen=True)
@@ -47,31 +59,31 @@ class TracingConfig:
     ``sampler`` from ``sampling_rate``.
     """
 
-    service_name: str = DEFAULT_SERVICE_NAME
-    service_version: str = DEFAULT_SERVICE_VERSION
-    environment: str = DEFAULT_ENVIRONMENT
-    enabled: bool = True
+    service_name: str = _default("service_name")
+    service_version: str = _default("service_version")
+    environment: str = _default("environment")
+    enabled: bool = _default("enabled")
     # The guide's fields.
-    jaeger_host: str | None = None
-    jaeger_port: int | None = None
-    jaeger_enabled: bool = True
-    console_export: bool = False
-    sampling_rate: float | None = None
-    batch_processor: bool = True
-    max_batch_size: int = 512
+    jaeger_host: str | None = _default("jaeger_host")
+    jaeger_port: int | None = _default("jaeger_port")
+    jaeger_enabled: bool = _default("jaeger_enabled")
+    console_export: bool = _default("console_export")
+    sampling_rate: float | None = _default("sampling_rate")
+    batch_processor: bool = _default("batch_processor")
+    max_batch_size: int = _default("max_batch_size")
     # Standard OTLP / SDK settings.
     exporters: tuple[str, ...] | None = None
-    protocol: str | None = None
+    protocol: str | None = _default("protocol")
     endpoint: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
-    timeout: float = 10.0
-    compression: str = "none"
+    timeout: float = _default("timeout")
+    compression: str = _default("compression")
     sampler: str | None = None
     sampler_arg: float | str | None = None
-    max_queue_size: int = 2048
-    schedule_delay_millis: float = 5000.0
-    export_timeout_millis: float = 30000.0
-    propagators: tuple[str, ...] = DEFAULT_PROPAGATORS
+    max_queue_size: int = _default("max_queue_size")
+    schedule_delay_millis: float = _default("schedule_delay_millis")
+    export_timeout_millis: float = _default("export_timeout_millis")
+    propagators: tuple[str, ...] = _default("propagators")
     disabled_instrumentations: frozenset[str] = frozenset()
     metrics_exporters: tuple[str, ...] = ()
     logs_exporters: tuple[str, ...] = ()
@@ -81,50 +93,46 @@ class TracingConfig:
     runtime: RuntimeSettings = field(default_factory=RuntimeSettings)
 
     def __post_init__(self) -> None:
-        raw_port = self.jaeger_port
-        bad_port = raw_port is not None and _port(raw_port) is None
-        self._set("jaeger_port", None if raw_port is None else _port(raw_port))
+        self._check_arguments()
         port = None if self.jaeger_port in RETIRED_JAEGER_PORTS else self.jaeger_port
         protocol = self.protocol or legacy_protocol(port)
         self._set("protocol", protocol)
-        if bad_port:
-            used_port = DEFAULT_PORTS.get(protocol, 4318)
-            envtools.report_bad_value("jaeger_port", str(raw_port), used_port, "expected 1..65535")
-        self._check_batch_numbers()
         if self.endpoint is None:
             self._set("endpoint", legacy_endpoint(self.jaeger_host, port, protocol))
             if self.jaeger_port in RETIRED_JAEGER_PORTS:
                 _warn_retired_port(self.jaeger_port, self.endpoint)
         if self.exporters is None:
             self._set("exporters", legacy_exporters(self.jaeger_enabled, self.console_export))
-        if self.sampling_rate is not None and not 0.0 <= self.sampling_rate <= 1.0:
-            envtools.report_bad_value(
-                "sampling_rate", str(self.sampling_rate), 1.0, "expected 0..1"
-            )
-            self._set("sampling_rate", 1.0)
         if self.sampler is None:
             if self.sampling_rate is None:
                 self._set("sampler", DEFAULT_SAMPLER)
             else:
                 self._set("sampler", "parentbased_traceidratio")
                 self._set("sampler_arg", self.sampling_rate)
-        if self.max_batch_size > self.max_queue_size:
-            envtools.report_bad_value(
-                "max_batch_size",
-                str(self.max_batch_size),
-                self.max_queue_size,
-                f"larger than the queue size {self.max_queue_size}",
-            )
-            self._set("max_batch_size", self.max_queue_size)
+        size = loader.batch_within_queue(
+            self.max_batch_size, self.max_queue_size, "max_batch_size", self.max_batch_size
+        )
+        self._set("max_batch_size", size)
 
-    def _check_batch_numbers(self) -> None:
-        """Explicit batch settings the SDK's batch processor would raise on (it would take
-        ``init_tracing`` down with it) give one warning and the default instead."""
-        for name, default in _BATCH_DEFAULTS.items():
+    def _check_arguments(self) -> None:
+        """Each declared field given a value is checked by its variables' parser: a bad
+        one (which the SDK might raise on, taking ``init_tracing`` down with it) gives one
+        warning and the default instead. Values read from the environment pass again
+        unchanged."""
+        for setting in _ARGUMENTS:
+            name = setting.field
             value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not 1 <= value < float("inf"):
-                envtools.report_bad_value(name, str(value), default, "expected a value >= 1")
-                self._set(name, default)
+            default = _default(name)
+            if value is None or value is default:
+                continue
+            shown = None
+            if name == "jaeger_port":
+                protocol = self.protocol if self.protocol in PROTOCOLS else HTTP_PROTOCOL
+                shown = DEFAULT_PORTS[protocol]
+            fallback = setting.used_when_invalid if default is None else default
+            checked = loader.argument(setting, name, value, fallback, shown=shown)
+            if checked is not value:
+                self._set(name, checked)
 
     def _set(self, name: str, value: object) -> None:
         object.__setattr__(self, name, value)
@@ -163,19 +171,6 @@ def _warn_retired_port(port: int, endpoint: str | None) -> None:
     )
 
 
-def _port(value: object) -> int | None:
-    """`value` as a TCP port (``"4318"`` from ``os.getenv`` too), None when it is not one."""
-    try:
-        port = int(value)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
-        return None
-    return port if 0 < port < 65536 else None
-
-
-_BATCH_DEFAULTS = {
-    name: TracingConfig.__dataclass_fields__[name].default
-    for name in ("max_queue_size", "max_batch_size", "schedule_delay_millis")
-}
 _current: TracingConfig | None = None
 
 

@@ -4,56 +4,20 @@ exactly one warning (variable, bad value, value used) and falls back to the next
 
 from __future__ import annotations
 
-import logging
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from opentelemetry.environment_variables import (
-    OTEL_LOGS_EXPORTER,
-    OTEL_METRICS_EXPORTER,
-    OTEL_PROPAGATORS,
-    OTEL_TRACES_EXPORTER,
-)
-from opentelemetry.instrumentation.environment_variables import (
-    OTEL_PYTHON_DISABLED_INSTRUMENTATIONS,
-)
-from opentelemetry.sdk.environment_variables import (
-    OTEL_BSP_EXPORT_TIMEOUT,
-    OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
-    OTEL_BSP_MAX_QUEUE_SIZE,
-    OTEL_BSP_SCHEDULE_DELAY,
-    OTEL_EXPORTER_OTLP_COMPRESSION,
-    OTEL_EXPORTER_OTLP_ENDPOINT,
-    OTEL_EXPORTER_OTLP_HEADERS,
-    OTEL_EXPORTER_OTLP_PROTOCOL,
-    OTEL_EXPORTER_OTLP_TIMEOUT,
-    OTEL_EXPORTER_OTLP_TRACES_COMPRESSION,
-    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
-    OTEL_EXPORTER_OTLP_TRACES_HEADERS,
-    OTEL_EXPORTER_OTLP_TRACES_PROTOCOL,
-    OTEL_EXPORTER_OTLP_TRACES_TIMEOUT,
-    OTEL_RESOURCE_ATTRIBUTES,
-    OTEL_SDK_DISABLED,
-    OTEL_SERVICE_NAME,
-    OTEL_TRACES_SAMPLER,
-    OTEL_TRACES_SAMPLER_ARG,
-)
 from podcast_kg_otel_util import env as envtools
 
 from podcast_kg_otel import components
-from podcast_kg_otel import environment_variables as legacy
 from podcast_kg_otel.defaults import (
-    COMPRESSIONS,
-    DEFAULT_ENVIRONMENT,
     DEFAULT_HOST,
     DEFAULT_PORTS,
     DEFAULT_PROPAGATORS,
     DEFAULT_SAMPLER,
-    DEFAULT_SERVICE_NAME,
-    DEFAULT_SERVICE_VERSION,
     HTTP_PROTOCOL,
     OTLP_EXPORTER,
-    PROTOCOLS,
     RATIO_SAMPLERS,
     REMOTE_SAMPLERS,
     SPAN_LIMIT_VARIABLES,
@@ -63,15 +27,18 @@ from podcast_kg_otel.defaults import (
     legacy_protocol,
 )
 from podcast_kg_otel.parsing import parse_key_values, redact_key_values, valid_endpoint
-from podcast_kg_otel.runtime import RuntimeSettings
+from podcast_kg_otel.settings import SETTINGS, RuntimeSettings, declared, declared_variable, loader
+from podcast_kg_otel.settings.declarations import (
+    COMPOSITE,
+    ELSEWHERE,
+    FLOAT,
+    INSTRUMENT_FLAGS,
+    RESOURCE,
+)
 
-_logger = logging.getLogger("podcast_kg_otel.config")
-_MIN_TIMEOUT = 0.001  # seconds
-
-
-def _raw(env: Mapping[str, str], name: str) -> str | None:
-    value = env.get(name)
-    return value.strip() if value is not None and value.strip() else None
+_raw = loader.raw
+#: Fields read together by ``_endpoint_settings`` (each one's fallback depends on another).
+_ENDPOINT_FIELDS = ("jaeger_host", "jaeger_port", "protocol")
 
 
 def _first_raw(env: Mapping[str, str], *names: str) -> tuple[str, str] | None:
@@ -83,48 +50,32 @@ def _first_raw(env: Mapping[str, str], *names: str) -> tuple[str, str] | None:
     return None
 
 
+def _declared_value(name: str, env: Mapping[str, str]) -> Any:
+    """A declared setting read where it is used (``field`` empty), by its variable."""
+    return loader.from_env(declared_variable(name), env)
+
+
 def settings_from_env(env: Mapping[str, str]) -> dict[str, Any]:
     """Every setting the environment provides, validated; absent keys mean "not set"."""
     values: dict[str, Any] = {}
     resource = _resource_attributes(env)
     values["resource_attributes"] = resource
-    values["service_name"] = (
-        _raw(env, OTEL_SERVICE_NAME)
-        or resource.get("service.name")
-        or _raw(env, legacy.TRACING_SERVICE_NAME)
-        or DEFAULT_SERVICE_NAME
-    )
-    values["service_version"] = (
-        resource.get("service.version")
-        or _raw(env, legacy.TRACING_SERVICE_VERSION)
-        or DEFAULT_SERVICE_VERSION
-    )
-    values["environment"] = (
-        resource.get("deployment.environment.name")
-        or resource.get("deployment.environment")
-        or _raw(env, legacy.ENVIRONMENT)
-        or DEFAULT_ENVIRONMENT
-    )
-    values["enabled"] = not envtools.env_bool(OTEL_SDK_DISABLED, False, env)
-    values["jaeger_enabled"] = envtools.env_bool(legacy.JAEGER_ENABLED, True, env)
-    values["console_export"] = envtools.env_bool(legacy.TRACING_CONSOLE_EXPORT, False, env)
-    values["batch_processor"] = envtools.env_bool(legacy.TRACING_BATCH_PROCESSOR, True, env)
+    # A resource attribute key is one level of a setting's precedence (service.name).
+    lookup = {**env, **{f"{RESOURCE}[{key}]": value for key, value in resource.items()}}
+    for setting in SETTINGS:
+        if (
+            not setting.field
+            or setting.runtime
+            or setting.kind in (COMPOSITE, ELSEWHERE)
+            or setting.field in _ENDPOINT_FIELDS
+        ):
+            continue
+        values[setting.field] = setting.to_field(loader.from_env(setting, lookup))
     values.update(_endpoint_settings(env))
-    values.update(_exporter_settings(env))
-    values.update(_sampler_settings(env))
-    values.update(_batch_settings(env))
+    values.update(_exporter_settings(env, values))
+    values.update(_sampler_settings(env, values["sampling_rate"]))
+    values["max_batch_size"] = _batch_size(env, values["max_batch_size"], values["max_queue_size"])
     values["headers"] = _headers(env)
-    # A zero timeout fails every export (the HTTP exporter rejects it outright).
-    timeout_default = envtools.env_float(
-        OTEL_EXPORTER_OTLP_TIMEOUT, 10.0, minimum=_MIN_TIMEOUT, environ=env
-    )
-    values["timeout"] = envtools.env_float(
-        OTEL_EXPORTER_OTLP_TRACES_TIMEOUT, timeout_default, minimum=_MIN_TIMEOUT, environ=env
-    )
-    compression = envtools.env_choice(OTEL_EXPORTER_OTLP_COMPRESSION, "none", COMPRESSIONS, env)
-    values["compression"] = envtools.env_choice(
-        OTEL_EXPORTER_OTLP_TRACES_COMPRESSION, compression, COMPRESSIONS, env
-    )
     values["propagators"] = _propagators(env)
     values["disabled_instrumentations"] = _disabled_instrumentations(env)
     values["span_limits"] = _span_limits(env)
@@ -133,70 +84,39 @@ def settings_from_env(env: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _resource_attributes(env: Mapping[str, str]) -> dict[str, str]:
-    raw = _raw(env, OTEL_RESOURCE_ATTRIBUTES)
+    raw = _raw(env, RESOURCE)
     if raw is None:
         return {}
     pairs, malformed = parse_key_values(raw)
     if malformed:
         used = ",".join(f"{key}={value}" for key, value in pairs.items())
-        envtools.report_bad_value(
-            OTEL_RESOURCE_ATTRIBUTES, raw, used, "expected key=value pairs", env
-        )
+        envtools.report_bad_value(RESOURCE, raw, used, "expected key=value pairs", env)
     return pairs
-
-
-def _legacy_port(env: Mapping[str, str], protocol: str | None) -> int | None:
-    raw = _raw(env, legacy.JAEGER_PORT)
-    if raw is None:
-        return None
-    try:
-        port = int(raw)
-    except ValueError:
-        port = -1
-    if 0 < port < 65536:
-        return port
-    used = DEFAULT_PORTS[protocol or HTTP_PROTOCOL]
-    envtools.report_bad_value(legacy.JAEGER_PORT, raw, used, "expected a port 1..65535", env)
-    return None
-
-
-def _legacy_host(env: Mapping[str, str]) -> str | None:
-    raw = _raw(env, legacy.JAEGER_HOST)
-    if raw is None:
-        return None
-    if valid_endpoint(raw, scheme_required=False) and "/" not in raw and ":" not in raw:
-        return raw
-    envtools.report_bad_value(legacy.JAEGER_HOST, raw, DEFAULT_HOST, "expected a host name", env)
-    return None
 
 
 def _endpoint_settings(env: Mapping[str, str]) -> dict[str, Any]:
     """protocol, endpoint, jaeger_host and jaeger_port."""
     values: dict[str, Any] = {}
-    protocol: str | None = None
-    chosen = _first_raw(env, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, OTEL_EXPORTER_OTLP_PROTOCOL)
-    host = _legacy_host(env)
-    if chosen is not None:
-        name, raw = chosen
-        if raw.lower() in PROTOCOLS:
-            protocol = raw.lower()
-            values["protocol"] = protocol
-    port = _legacy_port(env, protocol)
+    protocol_setting = declared("protocol")
+    host = loader.from_env(declared("jaeger_host"), env, shown=DEFAULT_HOST)
+    valid_protocol = loader.quiet(protocol_setting, env)
+    shown_port = DEFAULT_PORTS[valid_protocol or HTTP_PROTOCOL]
+    port = loader.from_env(declared("jaeger_port"), env, shown=shown_port)
     values["jaeger_host"], values["jaeger_port"] = host, port
-    if chosen is not None and protocol is None:
-        name, raw = chosen
-        used = legacy_protocol(port)
-        envtools.report_bad_value(name, raw, used, f"expected one of {', '.join(PROTOCOLS)}", env)
+    protocol = loader.from_env(protocol_setting, env, shown=legacy_protocol(port))
+    if protocol is not None:
+        values["protocol"] = protocol
     resolved_protocol = protocol or legacy_protocol(port)
     http = resolved_protocol == HTTP_PROTOCOL
     candidates: list[tuple[str, str, str]] = []  # (variable, raw, endpoint it gives)
-    specific = _raw(env, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)
+    traces_variable, base_variable = declared("endpoint").variables
+    specific = _raw(env, traces_variable)
     if specific is not None:
-        candidates.append((OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, specific, specific))
-    generic = _raw(env, OTEL_EXPORTER_OTLP_ENDPOINT)
+        candidates.append((traces_variable, specific, specific))
+    generic = _raw(env, base_variable)
     if generic is not None:
         derived = generic.rstrip("/") + TRACES_PATH if http else generic
-        candidates.append((OTEL_EXPORTER_OTLP_ENDPOINT, generic, derived))
+        candidates.append((base_variable, generic, derived))
     bad: list[tuple[str, str]] = []
     for variable, raw, endpoint in candidates:
         if valid_endpoint(raw, scheme_required=http):
@@ -204,9 +124,7 @@ def _endpoint_settings(env: Mapping[str, str]) -> dict[str, Any]:
             break
         bad.append((variable, raw))
     if bad:
-        used = values.get("endpoint") or legacy_endpoint(
-            host, port, protocol or legacy_protocol(port)
-        )
+        used = values.get("endpoint") or legacy_endpoint(host, port, resolved_protocol)
         for variable, raw in bad:
             envtools.report_bad_value(
                 variable, raw, used, "expected a URL like http://host:port", env
@@ -230,27 +148,26 @@ def _exporter_names(
     return valid, unknown, raw
 
 
-def _exporter_settings(env: Mapping[str, str]) -> dict[str, Any]:
+def _exporter_settings(env: Mapping[str, str], legacy: Mapping[str, Any]) -> dict[str, Any]:
+    """exporters, metrics_exporters and logs_exporters; ``legacy`` holds the resolved
+    ``jaeger_enabled`` and ``console_export`` (the traces fallback)."""
     values: dict[str, Any] = {}
-    traces, unknown, raw = _exporter_names(
-        env, OTEL_TRACES_EXPORTER, components.TRACES_EXPORTER_GROUP
-    )
+    (variable,) = declared("exporters").variables
+    traces, unknown, raw = _exporter_names(env, variable, components.TRACES_EXPORTER_GROUP)
     if traces:
         values["exporters"] = traces
     elif traces == () and not unknown:
         values["exporters"] = ()
     if unknown:
-        used = traces or legacy_exporters(
-            envtools.env_bool(legacy.JAEGER_ENABLED, True, env),
-            envtools.env_bool(legacy.TRACING_CONSOLE_EXPORT, False, env),
-        )
+        used = traces or legacy_exporters(legacy["jaeger_enabled"], legacy["console_export"])
         envtools.report_bad_value(
-            OTEL_TRACES_EXPORTER, raw, ",".join(used or ("none",)), "unknown exporter name", env
+            variable, raw, ",".join(used or ("none",)), "unknown exporter name", env
         )
-    for key, variable, group in (
-        ("metrics_exporters", OTEL_METRICS_EXPORTER, components.METRICS_EXPORTER_GROUP),
-        ("logs_exporters", OTEL_LOGS_EXPORTER, components.LOGS_EXPORTER_GROUP),
+    for key, group in (
+        ("metrics_exporters", components.METRICS_EXPORTER_GROUP),
+        ("logs_exporters", components.LOGS_EXPORTER_GROUP),
     ):
+        (variable,) = declared(key).variables
         names, unknown, raw = _exporter_names(env, variable, group)
         values[key] = names or ()
         if unknown:
@@ -260,34 +177,35 @@ def _exporter_settings(env: Mapping[str, str]) -> dict[str, Any]:
     return values
 
 
-def _sampler_settings(env: Mapping[str, str]) -> dict[str, Any]:
+def _sampler_settings(env: Mapping[str, str], sampling_rate: float | None) -> dict[str, Any]:
+    """sampler and sampler_arg (``sampling_rate``, the legacy rate, already resolved)."""
     values: dict[str, Any] = {}
-    rate_raw = _raw(env, legacy.TRACING_SAMPLING_RATE)
-    if rate_raw is not None:
-        values["sampling_rate"] = envtools.env_float(
-            legacy.TRACING_SAMPLING_RATE, 1.0, minimum=0.0, maximum=1.0, environ=env
-        )
-    name = _raw(env, OTEL_TRACES_SAMPLER)
+    (sampler_variable,) = declared("sampler").variables
+    name = _raw(env, sampler_variable)
     if name is None:
-        if envtools.env_bool(legacy.PODCAST_KG_OTEL_REMOTE_SAMPLING, False, env):
+        if _declared_value("PODCAST_KG_OTEL_REMOTE_SAMPLING", env):
             # TRACING_SAMPLING_RATE stays the rate until Jaeger's first strategy arrives.
             values["sampler"] = "parentbased_jaeger_remote"
             values["sampler_arg"] = _remote_sampler_arg(env)
         return values
     if name not in components.installed(components.SAMPLER_GROUP):
-        used = "parentbased_traceidratio" if "sampling_rate" in values else DEFAULT_SAMPLER
-        envtools.report_bad_value(OTEL_TRACES_SAMPLER, name, used, "unknown sampler name", env)
+        used = "parentbased_traceidratio" if sampling_rate is not None else DEFAULT_SAMPLER
+        envtools.report_bad_value(sampler_variable, name, used, "unknown sampler name", env)
         return values
     values["sampler"] = name
     if name in RATIO_SAMPLERS:
-        values["sampler_arg"] = envtools.env_float(
-            OTEL_TRACES_SAMPLER_ARG, 1.0, minimum=0.0, maximum=1.0, environ=env
-        )
+        values["sampler_arg"] = loader.from_env(_RATIO_ARG, env)
     elif name in REMOTE_SAMPLERS:
         values["sampler_arg"] = _remote_sampler_arg(env)
     else:
-        values["sampler_arg"] = _raw(env, OTEL_TRACES_SAMPLER_ARG)
+        values["sampler_arg"] = _raw(env, _RATIO_ARG.variables[0])
     return values
+
+
+#: ``OTEL_TRACES_SAMPLER_ARG`` read as a ratio sampler's rate (a bad one: 1.0).
+_RATIO_ARG = dataclasses.replace(
+    declared("sampler_arg"), kind=FLOAT, default=1.0, minimum=0.0, maximum=1.0
+)
 
 
 def _remote_sampler_arg(env: Mapping[str, str]) -> str | None:
@@ -295,36 +213,20 @@ def _remote_sampler_arg(env: Mapping[str, str]) -> str | None:
     (a strict-mode error stops it) rather than when the sampler is built."""
     from podcast_kg_otel.remote_sampling import settings_from_arg
 
-    raw = _raw(env, OTEL_TRACES_SAMPLER_ARG)
+    raw = _raw(env, _RATIO_ARG.variables[0])
     settings_from_arg(raw, env)
     return raw
 
 
-def _batch_settings(env: Mapping[str, str]) -> dict[str, Any]:
-    queue = envtools.env_int(OTEL_BSP_MAX_QUEUE_SIZE, 2048, minimum=1, environ=env)
-    legacy_size = envtools.env_int(legacy.TRACING_MAX_BATCH_SIZE, 512, minimum=1, environ=env)
-    size = envtools.env_int(OTEL_BSP_MAX_EXPORT_BATCH_SIZE, legacy_size, minimum=1, environ=env)
-    if size > queue:
-        chosen = _first_raw(env, OTEL_BSP_MAX_EXPORT_BATCH_SIZE, legacy.TRACING_MAX_BATCH_SIZE)
-        variable, raw = chosen or ("max_batch_size", str(size))
-        reason = f"larger than the queue size {queue}"
-        envtools.report_bad_value(variable, raw, queue, reason, env)
-        size = queue
-    return {
-        "max_queue_size": queue,
-        "max_batch_size": size,
-        # The SDK's batch processor raises on a delay of 0 (no provider at all).
-        "schedule_delay_millis": envtools.env_float(
-            OTEL_BSP_SCHEDULE_DELAY, 5000.0, minimum=1, environ=env
-        ),
-        "export_timeout_millis": envtools.env_float(
-            OTEL_BSP_EXPORT_TIMEOUT, 30000.0, minimum=0, environ=env
-        ),
-    }
+def _batch_size(env: Mapping[str, str], size: int, queue: int) -> int:
+    """The export batch size within the queue (the variable that set it is named)."""
+    variables = declared("max_batch_size").variables
+    variable, raw = _first_raw(env, *variables) or ("max_batch_size", str(size))
+    return loader.batch_within_queue(size, queue, variable, raw, env)
 
 
 def _headers(env: Mapping[str, str]) -> dict[str, str]:
-    chosen = _first_raw(env, OTEL_EXPORTER_OTLP_TRACES_HEADERS, OTEL_EXPORTER_OTLP_HEADERS)
+    chosen = _first_raw(env, *declared("headers").variables)
     if chosen is None:
         return {}
     variable, raw = chosen
@@ -338,7 +240,8 @@ def _headers(env: Mapping[str, str]) -> dict[str, str]:
 
 
 def _propagators(env: Mapping[str, str]) -> tuple[str, ...]:
-    raw = _raw(env, OTEL_PROPAGATORS)
+    (variable,) = declared("propagators").variables
+    raw = _raw(env, variable)
     if raw is None:
         return DEFAULT_PROPAGATORS
     names = [name.strip() for name in raw.split(",") if name.strip()]
@@ -348,17 +251,16 @@ def _propagators(env: Mapping[str, str]) -> tuple[str, ...]:
     valid = tuple(dict.fromkeys(name for name in names if name in known))
     if len(valid) != len(names):
         used = valid or DEFAULT_PROPAGATORS
-        envtools.report_bad_value(
-            OTEL_PROPAGATORS, raw, ",".join(used), "unknown propagator name", env
-        )
+        envtools.report_bad_value(variable, raw, ",".join(used), "unknown propagator name", env)
         return used
     return valid
 
 
 def _disabled_instrumentations(env: Mapping[str, str]) -> frozenset[str]:
-    disabled = set(envtools.env_list(OTEL_PYTHON_DISABLED_INSTRUMENTATIONS, env))
-    for flag, entry_point in legacy.INSTRUMENT_FLAGS.items():
-        if not envtools.env_bool(flag, True, env):
+    (variable,) = declared("disabled_instrumentations").variables
+    disabled = set(envtools.env_list(variable, env))
+    for flag, entry_point in INSTRUMENT_FLAGS.items():
+        if not _declared_value(flag, env):
             disabled.add(entry_point)
     return frozenset(disabled)
 

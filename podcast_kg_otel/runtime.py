@@ -1,5 +1,6 @@
-"""Settings and wiring for the run-time behaviours: lazy instrumentation, quiet bounded
-export and exit, tail sampling, traced functions and fork handling.
+"""Wiring for the run-time behaviours: lazy instrumentation, quiet bounded export and exit,
+tail sampling, traced functions and fork handling. Their settings (``RuntimeSettings``) are
+the configuration layer's (``podcast_kg_otel.settings``).
 
 The configurator calls three functions: ``quiet_exporter`` around each exporter factory,
 ``export_processor`` for the batch processor over it (wrapped in tail sampling when that
@@ -9,14 +10,12 @@ is on), and ``install`` once the provider is global.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from podcast_kg_otel_util import env as envtools
 from podcast_kg_otel_util.failopen import guard, log_once
 
-from podcast_kg_otel import environment_variables as names
+from podcast_kg_otel.settings import RuntimeSettings
 
 _logger = logging.getLogger("podcast_kg_otel.runtime")
 
@@ -26,67 +25,6 @@ if TYPE_CHECKING:
 
     from podcast_kg_otel.exporting import QuietSpanExporter
     from podcast_kg_otel.sampling import TraceStrategy
-
-
-@dataclass(frozen=True)
-class RuntimeSettings:
-    """The ``PODCAST_KG_OTEL_*`` run-time settings (see ``environment_variables``)."""
-
-    lazy_instrumentation: bool = True
-    exit_timeout: float = 0.5
-    export_warning_interval: float = 60.0
-    tail_sampling: bool = False
-    tail_ratio: float | None = None
-    tail_slow_threshold: float | None = None
-    tail_max_traces: int = 2048
-    tail_max_spans: int = 20000
-    tail_trace_timeout: float = 300.0
-    traced_functions: str = ""
-    fork_handlers: bool = True
-    sigterm_flush: bool = True
-    thread_context: bool = True
-    process_context: bool = True
-    run_span: bool = False
-    exit_summary: bool = False
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> RuntimeSettings:
-        ratio_set = bool(env.get(names.PODCAST_KG_OTEL_TAIL_SAMPLING_RATIO, "").strip())
-        ratio = envtools.env_float(
-            names.PODCAST_KG_OTEL_TAIL_SAMPLING_RATIO, -1.0, minimum=0, maximum=1, environ=env
-        )
-        slow_ms = envtools.env_float(
-            names.PODCAST_KG_OTEL_TAIL_SAMPLING_SLOW_MS, 0.0, minimum=0, environ=env
-        )
-        return cls(
-            lazy_instrumentation=envtools.env_bool(
-                names.PODCAST_KG_OTEL_LAZY_INSTRUMENTATION, True, env
-            ),
-            exit_timeout=envtools.env_float(
-                names.PODCAST_KG_OTEL_EXIT_TIMEOUT_MS, 500.0, minimum=0, environ=env
-            )
-            / 1000,
-            tail_sampling=envtools.env_bool(names.PODCAST_KG_OTEL_TAIL_SAMPLING, ratio_set, env),
-            tail_ratio=ratio if ratio >= 0 else None,
-            tail_slow_threshold=slow_ms / 1000 if slow_ms > 0 else None,
-            tail_max_traces=envtools.env_int(
-                names.PODCAST_KG_OTEL_TAIL_SAMPLING_MAX_TRACES, 2048, minimum=1, environ=env
-            ),
-            tail_max_spans=envtools.env_int(
-                names.PODCAST_KG_OTEL_TAIL_SAMPLING_MAX_SPANS, 20000, minimum=1, environ=env
-            ),
-            tail_trace_timeout=envtools.env_float(
-                names.PODCAST_KG_OTEL_TAIL_SAMPLING_TIMEOUT_MS, 300000.0, minimum=1, environ=env
-            )
-            / 1000,
-            traced_functions=env.get(names.PODCAST_KG_OTEL_TRACED_FUNCTIONS, ""),
-            fork_handlers=envtools.env_bool(names.PODCAST_KG_OTEL_FORK_HANDLERS, True, env),
-            sigterm_flush=envtools.env_bool(names.PODCAST_KG_OTEL_FLUSH_ON_SIGTERM, True, env),
-            thread_context=envtools.env_bool(names.PODCAST_KG_OTEL_THREAD_CONTEXT, True, env),
-            process_context=envtools.env_bool(names.PODCAST_KG_OTEL_PROCESS_CONTEXT, True, env),
-            run_span=envtools.env_bool(names.PODCAST_KG_OTEL_RUN_SPAN, False, env),
-            exit_summary=envtools.env_bool(names.PODCAST_KG_OTEL_EXIT_SUMMARY, False, env),
-        )
 
 
 def quiet_exporter(

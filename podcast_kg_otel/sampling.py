@@ -31,6 +31,9 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.trace import StatusCode
 
 from podcast_kg_otel import notices
+from podcast_kg_otel.settings import RuntimeSettings
+
+_DEFAULTS = RuntimeSettings()
 
 _TRACE_ID_LOW_BITS = (1 << 64) - 1
 _logger = logging.getLogger("podcast_kg_otel.sampling")
@@ -60,9 +63,9 @@ class TailSamplingProcessor(SpanProcessor):
         ratio: float | TraceStrategy,
         *,
         slow_threshold: float | None = None,
-        max_traces: int = 2048,
-        max_spans: int = 20000,
-        trace_timeout: float = 300.0,
+        max_traces: int = _DEFAULTS.tail_max_traces,
+        max_spans: int = _DEFAULTS.tail_max_spans,
+        trace_timeout: float = _DEFAULTS.tail_trace_timeout,
         decided_capacity: int = 16384,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:

@@ -16,8 +16,7 @@ from typing import Any
 
 from podcast_kg_otel_util.env import STRICT_ENV, strict_mode
 
-from podcast_kg_otel import config_env, config_file, defaults
-from podcast_kg_otel import environment_variables as ours
+from podcast_kg_otel import config_file
 from podcast_kg_otel.config import TracingConfig
 from podcast_kg_otel.doctor.findings import (
     ERROR,
@@ -27,6 +26,7 @@ from podcast_kg_otel.doctor.findings import (
     captured_warnings,
     muted,
 )
+from podcast_kg_otel.settings import configuration_variables
 
 SECTION = "configuration"
 DEFAULT = "default"
@@ -35,18 +35,8 @@ _SECRET_FIELDS = frozenset({"headers"})
 
 
 def known_variables() -> tuple[str, ...]:
-    """Every variable the configuration reads: ours and the legacy ones
-    (``environment_variables``), the ``OTEL_*`` names ``config_env`` imports, and the
-    span limits."""
-    names: list[str] = []
-    for module in (ours, config_env):
-        for attribute, value in vars(module).items():
-            if attribute == value and attribute.isupper():
-                names.append(value)
-    names += list(ours.INSTRUMENT_FLAGS)
-    names += list(defaults.SPAN_LIMIT_VARIABLES)
-    excluded = {STRICT_ENV}
-    return tuple(sorted(dict.fromkeys(name for name in names if name not in excluded)))
+    """Every variable the configuration reads (its declarations), strict mode aside."""
+    return tuple(name for name in configuration_variables() if name != STRICT_ENV)
 
 
 def kind(variable: str) -> str:

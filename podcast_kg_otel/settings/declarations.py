@@ -1,0 +1,692 @@
+"""Every setting of the distro, declared once: the field it fills, the variables that set
+it in precedence order (standard ``OTEL_*`` first, then the tracing guide's legacy ones),
+its parser and bounds, its default and one line of documentation.
+
+The loader (``loader``) reads these for the environment, explicit arguments and the
+configuration file alike; ``docs/configuration.md`` is generated from them (``docs``).
+A declaration whose ``kind`` is ``COMPOSITE`` is read by its own function in
+``config_env`` (several variables combine into one value, e.g. the endpoint); one whose
+``field`` is empty is read where it is used (named in its ``doc``).
+
+This module imports nothing from the rest of the distro but its fixed tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from podcast_kg_otel.defaults import (
+    COMPRESSIONS,
+    DEFAULT_ENVIRONMENT,
+    DEFAULT_PROPAGATORS,
+    DEFAULT_SAMPLER,
+    DEFAULT_SERVICE_NAME,
+    DEFAULT_SERVICE_VERSION,
+    PROTOCOLS,
+    SPAN_LIMIT_VARIABLES,
+    STABLE_SEMCONV,
+)
+
+BOOL = "bool"
+INT = "int"
+FLOAT = "float"
+CHOICE = "choice"
+TEXT = "text"
+PORT = "port"
+HOST = "host"
+#: Read by a function of its own in ``config_env`` (the variables combine).
+COMPOSITE = "composite"
+#: Read where it is used, or by the SDK / an instrumentation (documented here).
+ELSEWHERE = "elsewhere"
+
+#: ``OTEL_RESOURCE_ATTRIBUTES[key]``: one key of the resource attribute list, as a level of
+#: a setting's precedence (``service.name`` there beats ``TRACING_SERVICE_NAME``).
+RESOURCE = "OTEL_RESOURCE_ATTRIBUTES"
+
+_UNSET = object()
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting. ``default``, ``minimum`` and ``maximum`` are in the variables' unit;
+    ``scale`` converts to the field's (``0.001``: milliseconds to seconds)."""
+
+    field: str
+    variables: tuple[str, ...]
+    kind: str
+    default: Any
+    doc: str
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+    scale: float = 1.0
+    #: The value used in place of a bad one when it is not ``default`` (e.g. a bad sampling
+    #: rate means 1.0, while leaving the rate unset means no ratio sampler).
+    invalid: Any = _UNSET
+    #: How the docs show the default when it is not simply ``default``.
+    shown_default: str | None = None
+    #: ``true`` when the variable says the opposite of the field (``OTEL_SDK_DISABLED``).
+    negate: bool = False
+
+    @property
+    def used_when_invalid(self) -> Any:
+        return self.default if self.invalid is _UNSET else self.invalid
+
+    @property
+    def runtime(self) -> bool:
+        """A field of ``RuntimeSettings`` (``TracingConfig.runtime``)."""
+        return self.field.startswith("runtime.")
+
+    @property
+    def name(self) -> str:
+        """The field's own name (without ``runtime.``)."""
+        return self.field.rpartition(".")[2]
+
+    def to_field(self, value: Any) -> Any:
+        """A value in the variables' unit as the field holds it."""
+        if value is None:
+            return None
+        if self.negate:
+            return not value
+        if self.scale != 1.0:
+            return value * self.scale
+        return value
+
+
+INSTRUMENT_FLAGS: dict[str, str] = {
+    "INSTRUMENT_NEO4J": "podcast_kg_neo4j",
+    "INSTRUMENT_REDIS": "redis",
+    "INSTRUMENT_REQUESTS": "requests",
+    "INSTRUMENT_LOGGING": "logging",
+    "INSTRUMENT_LANGCHAIN": "podcast_kg_langchain",
+    "INSTRUMENT_WHISPER": "podcast_kg_faster_whisper",
+}
+"""Legacy ``INSTRUMENT_*`` flags and the ``opentelemetry_instrumentor`` entry-point name each
+one disables when set to ``false``."""
+
+_COUNT_LIMITS = tuple(name for name, (_, default) in SPAN_LIMIT_VARIABLES.items() if default >= 0)
+_LENGTH_LIMITS = tuple(name for name, (_, default) in SPAN_LIMIT_VARIABLES.items() if default < 0)
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "enabled",
+        ("OTEL_SDK_DISABLED",),
+        BOOL,
+        False,
+        negate=True,
+        doc="`true`: no SDK is installed (the API stays a no-op; propagation still works).",
+    ),
+    Setting(
+        "service_name",
+        ("OTEL_SERVICE_NAME", f"{RESOURCE}[service.name]", "TRACING_SERVICE_NAME"),
+        TEXT,
+        DEFAULT_SERVICE_NAME,
+        doc="`service.name`. Beats `service.name` in `OTEL_RESOURCE_ATTRIBUTES`, which beats "
+        "`TRACING_SERVICE_NAME` (legacy).",
+    ),
+    Setting(
+        "service_version",
+        (f"{RESOURCE}[service.version]", "TRACING_SERVICE_VERSION"),
+        TEXT,
+        DEFAULT_SERVICE_VERSION,
+        doc="`service.version`; `TRACING_SERVICE_VERSION` is the legacy variable.",
+    ),
+    Setting(
+        "environment",
+        (
+            f"{RESOURCE}[deployment.environment.name]",
+            f"{RESOURCE}[deployment.environment]",
+            "ENVIRONMENT",
+        ),
+        TEXT,
+        DEFAULT_ENVIRONMENT,
+        doc="`deployment.environment.name`; `ENVIRONMENT` is the legacy variable.",
+    ),
+    Setting(
+        "resource_attributes",
+        (RESOURCE,),
+        COMPOSITE,
+        None,
+        shown_default="–",
+        doc="`k=v,k2=v2` (percent-decoded). Overrides detected attributes; `service.version` "
+        "and `deployment.environment.name` here beat the legacy variables.",
+    ),
+    Setting(
+        "exporters",
+        ("OTEL_TRACES_EXPORTER",),
+        COMPOSITE,
+        None,
+        shown_default="`otlp`",
+        doc="Comma list: `otlp`, `otlp_proto_http`, `otlp_proto_grpc`, `console`, any "
+        "installed `opentelemetry_traces_exporter` entry point, or `none`. When set it "
+        "replaces `JAEGER_ENABLED`/`TRACING_CONSOLE_EXPORT`.",
+    ),
+    Setting(
+        "metrics_exporters",
+        ("OTEL_METRICS_EXPORTER",),
+        COMPOSITE,
+        (),
+        shown_default="`none`",
+        doc="Metrics are **off** unless set (Jaeger accepts traces only).",
+    ),
+    Setting(
+        "logs_exporters",
+        ("OTEL_LOGS_EXPORTER",),
+        COMPOSITE,
+        (),
+        shown_default="`none`",
+        doc="Logs are **off** unless set.",
+    ),
+    Setting(
+        "protocol",
+        ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"),
+        CHOICE,
+        None,
+        choices=PROTOCOLS,
+        shown_default="`http/protobuf`",
+        doc="`http/protobuf` or `grpc` (`JAEGER_PORT=4317` selects `grpc` when neither is set).",
+    ),
+    Setting(
+        "endpoint",
+        ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"),
+        COMPOSITE,
+        None,
+        shown_default="`http://127.0.0.1:4318/v1/traces`",
+        doc="`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`: the full traces URL, used as is. "
+        "`OTEL_EXPORTER_OTLP_ENDPOINT`: the base URL; `/v1/traces` is appended for HTTP. "
+        "Both unset: from `JAEGER_HOST`/`JAEGER_PORT`. gRPC default: `http://127.0.0.1:4317`.",
+    ),
+    Setting(
+        "headers",
+        ("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "OTEL_EXPORTER_OTLP_HEADERS"),
+        COMPOSITE,
+        None,
+        shown_default="–",
+        doc="`k=v,k2=v2` (percent-decoded); the traces variable beats the generic one. "
+        "Values are never printed.",
+    ),
+    Setting(
+        "timeout",
+        ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"),
+        FLOAT,
+        10.0,
+        minimum=0.001,
+        doc="Export timeout in **seconds**, as the Python OTLP exporters read it (`0` would "
+        "fail every export).",
+    ),
+    Setting(
+        "compression",
+        ("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "OTEL_EXPORTER_OTLP_COMPRESSION"),
+        CHOICE,
+        "none",
+        choices=COMPRESSIONS,
+        doc="`none`, `gzip` or `deflate`.",
+    ),
+    Setting(
+        "",
+        (
+            "OTEL_EXPORTER_OTLP_CERTIFICATE",
+            "OTEL_EXPORTER_OTLP_CLIENT_KEY",
+            "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+        ),
+        ELSEWHERE,
+        None,
+        shown_default="–",
+        doc="TLS files (and their `_TRACES_` forms), read by the OTLP exporter itself.",
+    ),
+    Setting(
+        "sampler",
+        ("OTEL_TRACES_SAMPLER",),
+        COMPOSITE,
+        DEFAULT_SAMPLER,
+        doc="`always_on`, `always_off`, `traceidratio`, `parentbased_always_on`, "
+        "`parentbased_always_off`, `parentbased_traceidratio` or an installed "
+        "`opentelemetry_traces_sampler`. Beats `TRACING_SAMPLING_RATE`.",
+    ),
+    Setting(
+        "sampler_arg",
+        ("OTEL_TRACES_SAMPLER_ARG",),
+        COMPOSITE,
+        None,
+        shown_default="`1.0` for the ratio samplers",
+        doc="Ratio in 0..1 for `traceidratio`/`parentbased_traceidratio`; passed as is to "
+        "other samplers. For `jaeger_remote`/`parentbased_jaeger_remote`: "
+        "`endpoint=http://host:5778,pollingIntervalMs=60000,initialSamplingRate=0.001` (any "
+        "subset; see *Central sampling*).",
+    ),
+    Setting(
+        "sampling_rate",
+        ("TRACING_SAMPLING_RATE",),
+        FLOAT,
+        None,
+        minimum=0.0,
+        maximum=1.0,
+        invalid=1.0,
+        shown_default="unset",
+        doc="Legacy: rate in 0..1 → `parentbased_traceidratio` sampler, unless "
+        "`OTEL_TRACES_SAMPLER` is set. Under central sampling it stays the local rate: the "
+        "rate used until Jaeger's first strategy arrives (unless `initialSamplingRate` is "
+        "given).",
+    ),
+    Setting(
+        "",
+        ("PODCAST_KG_OTEL_REMOTE_SAMPLING",),
+        BOOL,
+        False,
+        doc="`true` turns central sampling on: the `parentbased_jaeger_remote` sampler, "
+        "polling `OTEL_TRACES_SAMPLER_ARG`'s endpoint, else `http://$JAEGER_HOST:5778`. "
+        "`OTEL_TRACES_SAMPLER`, when set, wins. See *Central sampling*.",
+    ),
+    Setting(
+        "propagators",
+        ("OTEL_PROPAGATORS",),
+        COMPOSITE,
+        DEFAULT_PROPAGATORS,
+        shown_default="`tracecontext,baggage`",
+        doc="Installed `opentelemetry_propagator` names or `none`. Set as the global "
+        "propagator directly, so it takes effect whatever the import order (upstream reads "
+        "it once at import: opentelemetry-python#4679).",
+    ),
+    Setting(
+        "schedule_delay_millis",
+        ("OTEL_BSP_SCHEDULE_DELAY",),
+        FLOAT,
+        5000.0,
+        minimum=1,
+        doc="Batch export delay, ms.",
+    ),
+    Setting(
+        "max_queue_size",
+        ("OTEL_BSP_MAX_QUEUE_SIZE",),
+        INT,
+        2048,
+        minimum=1,
+        doc="Spans queued for export.",
+    ),
+    Setting(
+        "max_batch_size",
+        ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "TRACING_MAX_BATCH_SIZE"),
+        INT,
+        512,
+        minimum=1,
+        doc="Spans per export (`TRACING_MAX_BATCH_SIZE` is the legacy variable); capped at "
+        "the queue size (with a warning).",
+    ),
+    Setting(
+        "export_timeout_millis",
+        ("OTEL_BSP_EXPORT_TIMEOUT",),
+        FLOAT,
+        30000.0,
+        minimum=0,
+        doc="Batch export timeout, ms.",
+    ),
+    Setting(
+        "span_limits",
+        _COUNT_LIMITS,
+        COMPOSITE,
+        128,
+        doc="SDK span limits (an empty value means unlimited).",
+    ),
+    Setting(
+        "span_limits",
+        _LENGTH_LIMITS,
+        COMPOSITE,
+        None,
+        shown_default="unlimited",
+        doc="Longest attribute value.",
+    ),
+    Setting(
+        "disabled_instrumentations",
+        ("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS",),
+        COMPOSITE,
+        None,
+        shown_default="–",
+        doc="Instrumentor entry-point names not to load (`*` = all); merged with the "
+        "`INSTRUMENT_*` flags.",
+    ),
+    Setting(
+        "",
+        ("OTEL_PYTHON_LOG_AUTO_INSTRUMENTATION",),
+        ELSEWHERE,
+        None,
+        shown_default="`false` while no logs exporter is configured",
+        doc="Read by the contrib logging instrumentation: `true` adds an OpenTelemetry handler "
+        "to the root logger. With logs export off that handler exports nowhere, yet its "
+        "presence stops Python printing an unconfigured app's own warnings, so we default it "
+        "off. Trace ids are still added to log records.",
+    ),
+    Setting(
+        "",
+        ("OTEL_SEMCONV_STABILITY_OPT_IN",),
+        ELSEWHERE,
+        STABLE_SEMCONV,
+        shown_default=f"`{STABLE_SEMCONV}` under our distro",
+        doc="Read by the contrib instrumentations (redis, requests, httpx): the stable HTTP "
+        "and database names (`http.request.method`, `url.full`, `db.system.name`, ...), as our "
+        "own plugins emit. A value of your own is used exactly as given (e.g. `http/dup` for "
+        "both vocabularies during a dashboard migration; leaving out `database` brings back "
+        "the old database names).",
+    ),
+    Setting(
+        "",
+        ("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT",),
+        ELSEWHERE,
+        None,
+        shown_default="off",
+        doc="Prompts and completions on GenAI spans (our LangChain plugin and the provider SDK "
+        "instrumentations of the `providers` extra). `true`/`false` work for all of them: for "
+        "the provider SDK instrumentations the distro spells them as util-genai's "
+        "`SPAN_ONLY`/`NO_CONTENT`.",
+    ),
+    Setting(
+        "",
+        ("OTEL_PYTHON_DISTRO", "OTEL_PYTHON_CONFIGURATOR"),
+        ELSEWHERE,
+        None,
+        shown_default="`podcast_kg_otel` under `opentelemetry-instrument`",
+        doc="Which distro/configurator upstream runs; see *Selection*.",
+    ),
+    Setting(
+        "",
+        ("OTEL_CONFIG_FILE", "OTEL_EXPERIMENTAL_CONFIG_FILE"),
+        ELSEWHERE,
+        None,
+        shown_default="–",
+        doc="A declarative configuration file (the `config-file` extra): the SDK is configured "
+        "from it as upstream defines, and our extensions apply on top; see *Configuration "
+        "file*. `OTEL_EXPERIMENTAL_CONFIG_FILE` is the old name (one warning).",
+    ),
+    Setting(
+        "jaeger_host",
+        ("JAEGER_HOST",),
+        HOST,
+        None,
+        shown_default="`127.0.0.1`",
+        doc="Legacy: host of the OTLP endpoint when no `OTEL_EXPORTER_OTLP_*ENDPOINT` is set.",
+    ),
+    Setting(
+        "jaeger_port",
+        ("JAEGER_PORT",),
+        PORT,
+        None,
+        shown_default="`4318` (`4317` for gRPC)",
+        doc="Legacy: OTLP port. The retired Jaeger-native ports **6831/6832** (UDP agent) and "
+        "**14250/14268** (collector) are translated to the OTLP port with one warning "
+        "explaining the migration; `4317` selects gRPC.",
+    ),
+    Setting(
+        "jaeger_enabled",
+        ("JAEGER_ENABLED",),
+        BOOL,
+        True,
+        doc="Legacy: `false` removes the OTLP exporter (when `OTEL_TRACES_EXPORTER` is unset). "
+        "With no exporter left, no SDK provider is installed.",
+    ),
+    Setting(
+        "console_export",
+        ("TRACING_CONSOLE_EXPORT",),
+        BOOL,
+        False,
+        doc="Legacy: `true` adds the console exporter (when `OTEL_TRACES_EXPORTER` is unset).",
+    ),
+    Setting(
+        "batch_processor",
+        ("TRACING_BATCH_PROCESSOR",),
+        BOOL,
+        True,
+        doc="Legacy: `false` exports each span synchronously (`SimpleSpanProcessor`).",
+    ),
+    *(
+        Setting(
+            "",
+            (flag,),
+            BOOL,
+            True,
+            doc=f"Legacy: `false` disables entry point `{entry_point}`.",
+        )
+        for flag, entry_point in INSTRUMENT_FLAGS.items()
+    ),
+    Setting(
+        "",
+        ("PODCAST_KG_OTEL_STRICT",),
+        BOOL,
+        False,
+        doc="`true`: configuration warnings become a start-up error (read by "
+        "`podcast_kg_otel_util.env`, which every plugin shares).",
+    ),
+    Setting(
+        "runtime.lazy_instrumentation",
+        ("PODCAST_KG_OTEL_LAZY_INSTRUMENTATION",),
+        BOOL,
+        True,
+        doc="Each instrumentor (ours and contrib) is loaded and applied only when its target "
+        "library is first imported (post-import hook; `import x`, `from x import y`, "
+        "`import x.sub`, or at once if already imported). `false`: all at start-up, like "
+        "stock.",
+    ),
+    Setting(
+        "runtime.exit_timeout",
+        ("PODCAST_KG_OTEL_EXIT_TIMEOUT_MS",),
+        FLOAT,
+        500.0,
+        minimum=0,
+        scale=0.001,
+        shown_default="`500`",
+        doc="Longest the exit spends ending open spans (marked "
+        "`podcast_kg_otel.span.ended_at_exit=true`) and flushing; a dead or hanging collector "
+        "never holds the process longer. While the exporter is still starting or the "
+        "collector keeps accepting batches it may wait up to 5 s more, so no span is lost on "
+        "a busy machine.",
+    ),
+    Setting(
+        "runtime.export_warning_interval",
+        (),
+        FLOAT,
+        60.0,
+        minimum=0,
+        doc="Seconds between two export-failure lines (set in code only).",
+    ),
+    Setting(
+        "runtime.tail_sampling",
+        ("PODCAST_KG_OTEL_TAIL_SAMPLING",),
+        BOOL,
+        False,
+        shown_default="`false` (`true` when the ratio below is set)",
+        doc="Hold each trace until its local root ends; keep the whole trace if any span is "
+        "ERROR (or the root was slow), else at the tail ratio. The head sampler becomes "
+        "`parentbased_always_on`; traces with a remote parent follow the parent's sampled "
+        "flag.",
+    ),
+    Setting(
+        "runtime.tail_ratio",
+        ("PODCAST_KG_OTEL_TAIL_SAMPLING_RATIO",),
+        FLOAT,
+        None,
+        minimum=0,
+        maximum=1,
+        shown_default="the ratio sampler's rate (`TRACING_SAMPLING_RATE` / "
+        "`OTEL_TRACES_SAMPLER_ARG`); `0` under `always_off` / `parentbased_always_off` "
+        "(errors only); the remote strategy under `jaeger_remote` / "
+        "`parentbased_jaeger_remote`; else `1.0`",
+        doc="Share (0..1) of error-free traces kept, decided from the trace id like "
+        "`TraceIdRatioBased`. When set, it beats a remote strategy.",
+    ),
+    Setting(
+        "runtime.tail_slow_threshold",
+        ("PODCAST_KG_OTEL_TAIL_SAMPLING_SLOW_MS",),
+        FLOAT,
+        None,
+        minimum=0,
+        scale=0.001,
+        shown_default="`0` (off)",
+        doc="Also keep every trace whose local root took at least this long.",
+    ),
+    Setting(
+        "runtime.tail_max_traces",
+        ("PODCAST_KG_OTEL_TAIL_SAMPLING_MAX_TRACES",),
+        INT,
+        2048,
+        minimum=1,
+        doc="Most traces held at once; past it the oldest is decided early with what it has.",
+    ),
+    Setting(
+        "runtime.tail_max_spans",
+        ("PODCAST_KG_OTEL_TAIL_SAMPLING_MAX_SPANS",),
+        INT,
+        20000,
+        minimum=1,
+        doc="Most spans held at once over all traces; past it the oldest trace is decided early.",
+    ),
+    Setting(
+        "runtime.tail_trace_timeout",
+        ("PODCAST_KG_OTEL_TAIL_SAMPLING_TIMEOUT_MS",),
+        FLOAT,
+        300000.0,
+        minimum=1,
+        scale=0.001,
+        shown_default="`300000`",
+        doc="A trace whose local root has not ended after this long is decided early; its "
+        "later spans follow the decision (an ERROR span is still kept).",
+    ),
+    Setting(
+        "runtime.traced_functions",
+        ("PODCAST_KG_OTEL_TRACED_FUNCTIONS",),
+        TEXT,
+        "",
+        shown_default="empty",
+        doc="`module:qualified.name` entries separated by `;` or `,` (e.g. "
+        "`pipeline.stages:process_episode;pipeline.graph:GraphWriter.write`), each wrapped in "
+        "a span when its module is imported: functions, methods, static/class methods, "
+        "coroutines, generators, async generators. Targets in the entry script work too: "
+        "`main:process_file` (or `__main__:process_file`) for `python main.py` and "
+        "`python -m main`; the script then runs one top-level statement at a time through "
+        "`runpy` and each target is wrapped as soon as it is defined (an uncaught exception's "
+        "traceback shows two runpy frames and one of ours above the script's, as with `-m`). "
+        "A malformed entry, a missing attribute or a module that cannot be imported gives one "
+        "warning; any target still not traced when the program ends gets one warning then.",
+    ),
+    Setting(
+        "runtime.fork_handlers",
+        ("PODCAST_KG_OTEL_FORK_HANDLERS",),
+        BOOL,
+        True,
+        doc="In forked children (`os.fork`, multiprocessing `fork`): fix "
+        "`process.pid`/`process.parent_pid`, reset the exporter and buffers, and make "
+        "`os._exit` flush first (bounded by the exit timeout). `spawn` children configure "
+        "themselves from the environment.",
+    ),
+    Setting(
+        "runtime.sigterm_flush",
+        ("PODCAST_KG_OTEL_FLUSH_ON_SIGTERM",),
+        BOOL,
+        True,
+        doc="SIGTERM (how Kubernetes, systemd and containers stop a process) first runs the "
+        "bounded exit: open spans are ended and marked, buffered spans exported within the "
+        "exit timeout; then the process dies by SIGTERM as before. Only installed when the "
+        "app has not set its own SIGTERM handler (an app handler that exits normally gets "
+        "the usual `atexit` flush). Python runs signal handlers between bytecodes, so a main "
+        "thread inside one long C call stops when that call returns (the orchestrator's kill "
+        "timeout still applies); `false` restores the immediate default death.",
+    ),
+    Setting(
+        "",
+        ("PODCAST_KG_OTEL_JAEGER_QUERY_URL",),
+        ELSEWHERE,
+        None,
+        shown_default="port 16686 on the OTLP endpoint's host",
+        doc="The Jaeger query API that `podcast-kg-otel traces` and `doctor` read (not used "
+        "by the instrumented program).",
+    ),
+    Setting(
+        "runtime.thread_context",
+        ("PODCAST_KG_OTEL_THREAD_CONTEXT",),
+        BOOL,
+        True,
+        doc="Work handed to a thread runs under the context current when it was handed over, "
+        "so its spans nest: `threading.Thread` (subclasses overriding `run` too) and "
+        "`threading.Timer` take the context at `start()`, `ThreadPoolExecutor.submit`/`map` "
+        "and `loop.run_in_executor` at submit time (`asyncio.to_thread` already copies it). "
+        "Nothing is captured when no context is current. `false`: threads start with an "
+        "empty context, as in plain Python.",
+    ),
+    Setting(
+        "runtime.process_context",
+        ("PODCAST_KG_OTEL_PROCESS_CONTEXT",),
+        BOOL,
+        True,
+        doc="Each task sent to `multiprocessing.Pool` (`apply`, `apply_async`, `map`, "
+        "`map_async`, `imap`, `imap_unordered`, `starmap`, `starmap_async`) or "
+        "`ProcessPoolExecutor` (`submit`, `map`) carries the submitting span as a W3C "
+        "`traceparent` (global propagator) and runs in the worker under it, with the fork, "
+        "spawn and forkserver start methods; a worker flushes its spans after each task that "
+        "made some (bounded by `PODCAST_KG_OTEL_EXIT_TIMEOUT_MS`, up to 5 s more while a "
+        "worker builds its exporter; a flush still retrying a collector that is down is not "
+        "waited for again), so ending the pool loses none; the map family flushes once per "
+        "chunk. `multiprocessing.pool.ThreadPool` tasks carry the context like thread pools. "
+        "`false`: tasks run with no context and no per-task flush.",
+    ),
+    Setting(
+        "runtime.run_span",
+        ("PODCAST_KG_OTEL_RUN_SPAN",),
+        BOOL,
+        False,
+        doc="`true` wraps the whole program run in one span named after the command "
+        "(`main.py` for `python main.py`, `pipeline` for `python -m pipeline`), current in the "
+        "main thread from start-up to exit: a short command-line run becomes one trace even "
+        "with no traced function, and traced functions nest under it. It ends at exit before "
+        "the flush (never marked `ended_at_exit`, except when SIGTERM stops the process) with "
+        "`process.exit.code`: 0, the code given to `sys.exit` (a bare `raise SystemExit(n)` "
+        "bypasses it and reads as 0), or 1 for an uncaught exception, which is recorded with "
+        "ERROR status; a non-zero code is ERROR too. With tail sampling on, the whole run is "
+        "one trace held until exit (within the tail-sampling bounds). Threads nest under it "
+        "when they start within its context. Use it for batch jobs and CLIs; not for "
+        "long-running services or workers (one trace per run would hold everything they ever "
+        "do) nor with traced functions meant to be one trace per unit of work. "
+        "Multiprocessing workers never start one.",
+    ),
+    Setting(
+        "runtime.exit_summary",
+        ("PODCAST_KG_OTEL_EXIT_SUMMARY",),
+        BOOL,
+        False,
+        doc="`true` prints one block on stderr at exit (main process only, after the exit "
+        "flush): spans per instrumentation scope, traces, one-span traces, spans delivered "
+        "and dropped by cause (`export_stats()`), and a hint naming "
+        "`PODCAST_KG_OTEL_TRACED_FUNCTIONS` when most traces are a single span.",
+    ),
+)
+
+
+def declared(field: str) -> Setting:
+    """The one declaration of ``field`` (``runtime.<name>`` for run-time settings)."""
+    matches = [setting for setting in SETTINGS if setting.field == field]
+    if len(matches) != 1:
+        raise KeyError(field)
+    return matches[0]
+
+
+def declared_variable(variable: str) -> Setting:
+    """The declaration that lists ``variable``."""
+    for setting in SETTINGS:
+        if variable in setting.variables:
+            return setting
+    raise KeyError(variable)
+
+
+def variables() -> tuple[str, ...]:
+    """Every environment variable declared (resource-attribute keys excluded), sorted."""
+    names = {name for setting in SETTINGS for name in setting.variables if "[" not in name}
+    return tuple(sorted(names))
+
+
+def configuration_variables() -> tuple[str, ...]:
+    """The variables the configuration reads (those only documented here left out)."""
+    names = {
+        name
+        for setting in SETTINGS
+        if setting.kind != ELSEWHERE
+        for name in setting.variables
+        if "[" not in name
+    }
+    return tuple(sorted(names))
