@@ -30,6 +30,11 @@ test: venv
 	$(PY) -m pytest
 	$(MAKE) test-neo4j5
 
+# docs/configuration.md's table of variables, generated from podcast_kg_otel/settings.
+.PHONY: docs
+docs: venv
+	$(PY) -m podcast_kg_otel.settings.docs
+
 # The neo4j plugin's driver matrix: its tests again with the last 5.x driver.
 NEO4J5_VENV := .venv-neo4j5
 NEO4J5_PY := $(NEO4J5_VENV)/bin/python

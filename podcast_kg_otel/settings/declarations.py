@@ -394,8 +394,8 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         shown_default="–",
         doc="A declarative configuration file (the `config-file` extra): the SDK is configured "
-        "from it as upstream defines, and our extensions apply on top; see *Configuration "
-        "file*. `OTEL_EXPERIMENTAL_CONFIG_FILE` is the old name (one warning).",
+        "from it as upstream defines, and our extensions apply on top (README, *A configuration "
+        "file*). `OTEL_EXPERIMENTAL_CONFIG_FILE` is the old name (one warning).",
     ),
     Setting(
         "jaeger_host",
