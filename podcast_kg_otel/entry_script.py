@@ -39,13 +39,19 @@ from importlib.util import spec_from_file_location
 from types import CodeType, ModuleType
 from typing import Any
 
-from podcast_kg_otel_util.failopen import guard, log_once
+from podcast_kg_otel_util.failopen import guard
 
 from podcast_kg_otel import lazy
 from podcast_kg_otel.functions import Target, warn_not_traced, wrap_target
 from podcast_kg_otel.interpreter import started_by_multiprocessing
 
 _logger = logging.getLogger("podcast_kg_otel.functions")
+_PREPARE = guard(
+    _logger,
+    "entry-script",
+    "podcast-kg-otel: could not prepare the entry script for traced functions; "
+    "it runs the usual way",
+)
 _RUN_NAMES = ("__main__", "__mp_main__")
 
 
@@ -207,7 +213,7 @@ class EntryScript:
         """Whether this is ``python FILE`` taken over by our path hook, and the run's
         statements (None: run its code the usual way) and targets."""
         ours = False
-        try:
+        with _PREPARE:
             call = inspect.signature(original).bind(code, {}, *args, **kwargs)
             mod_name = call.arguments.get("mod_name")
             spec = call.arguments.get("mod_spec")
@@ -226,14 +232,7 @@ class EntryScript:
             if source is None:
                 return ours, None, []
             return ours, compile_statements(source, filename), pending
-        except Exception:
-            log_once(
-                _logger,
-                "entry-script",
-                "podcast-kg-otel: could not prepare the entry script for traced functions; "
-                "it runs the usual way",
-            )
-            return ours, None, []
+        return ours, None, []  # our code failed: the script runs the usual way
 
     @staticmethod
     def _source(spec: ModuleSpec | None, filename: str) -> str | bytes | None:

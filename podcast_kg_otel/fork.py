@@ -22,11 +22,14 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from opentelemetry.sdk.resources import Resource
+from podcast_kg_otel_util.failopen import guard
 
 PROCESS_PID = "process.pid"
 PROCESS_PARENT_PID = "process.parent_pid"
 
 _logger = logging.getLogger("podcast_kg_otel.fork")
+_AFTER_FORK = guard(_logger, "after-fork reset")
+_BEFORE_FORK = guard(_logger, "before-fork wait")
 _real_exit = os._exit
 _exit_flush: Callable[[], None] | None = None
 
@@ -65,22 +68,18 @@ def install_fork_handlers(
     components = list(resettables)
 
     def after_in_child() -> None:
-        try:
+        with _AFTER_FORK:
             update_process_ids(provider)
             for component in components:
                 component.reset_after_fork()
             if _exit_flush is not None:
                 os._exit = _exit_after_flush
-        except Exception:
-            _logger.debug("after-fork reset failed", exc_info=True)
 
     def before() -> None:
         for component in components:
             before_fork = getattr(component, "before_fork", None)
             if before_fork is not None:
-                try:
+                with _BEFORE_FORK:
                     before_fork()
-                except Exception:
-                    _logger.debug("before-fork wait failed", exc_info=True)
 
     os.register_at_fork(before=before, after_in_child=after_in_child)

@@ -28,7 +28,7 @@ from importlib.machinery import ModuleSpec
 from types import ModuleType
 from typing import Any
 
-from podcast_kg_otel_util.failopen import log_once
+from podcast_kg_otel_util.failopen import guard
 
 _logger = logging.getLogger("podcast_kg_otel.lazy")
 
@@ -63,11 +63,11 @@ def _initializing(module: ModuleType | None) -> bool:
 
 
 def _run(name: str, hook: Hook, module: ModuleType) -> None:
-    try:
+    # A hook never breaks the user's import.
+    with guard(
+        _logger, f"hook:{name}:{hook!r}", f"podcast-kg-otel: post-import hook for {name} failed"
+    ):
         hook(module)
-    except Exception:  # a hook never breaks the user's import
-        message = f"podcast-kg-otel: post-import hook for {name} failed"
-        log_once(_logger, f"hook:{name}:{hook!r}", message)
 
 
 def _fire(name: str, module: ModuleType) -> None:
@@ -243,19 +243,18 @@ class _LazyInstrumentor:
             if self.started:
                 return
             self.started = True
-        try:
+        name = self.entry_point.name
+        with guard(  # one instrumentor never breaks the app
+            _logger,
+            f"instrument:{name}",
+            f"podcast-kg-otel: instrumentor {name} failed to load or apply; "
+            "the application continues without it",
+        ):
             instrumentor = self.entry_point.load()()
             if getattr(instrumentor, "_is_instrumented_by_opentelemetry", False):
                 return
             instrumentor.instrument(**self.kwargs)
-            _logger.debug("Instrumented %s on import of %s", self.entry_point.name, self.targets)
-        except Exception:  # one instrumentor never breaks the app
-            log_once(
-                _logger,
-                f"instrument:{self.entry_point.name}",
-                f"podcast-kg-otel: instrumentor {self.entry_point.name} failed to load or "
-                "apply; the application continues without it",
-            )
+            _logger.debug("Instrumented %s on import of %s", name, self.targets)
 
 
 def defer_instrumentor(entry_point: Any, **kwargs: Any) -> bool:

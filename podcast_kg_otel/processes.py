@@ -38,12 +38,15 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate
-from podcast_kg_otel_util.failopen import log_once
+from podcast_kg_otel_util.failopen import guard
 
 from podcast_kg_otel import lazy, termination
 from podcast_kg_otel.threads import ContextCall, unwrap_own, wrap_once
 
 _logger = logging.getLogger("podcast_kg_otel.processes")
+_SIGTERM_RESET = guard(_logger, "worker-start", "podcast-kg-otel: could not reset SIGTERM")
+_POOL_INIT = guard(_logger, "pool-init", "podcast-kg-otel: could not set a pool's workers up")
+_SUBMIT = guard(_logger, "submit", "podcast-kg-otel: could not carry context into a pool")
 
 #: The Pool methods wrapped, with where their function is (position, keyword). The map
 #: family (``map``, ``map_async``, ``starmap``, ``starmap_async``) goes through
@@ -123,21 +126,28 @@ class ProcessTask:
         return (ProcessTask, (self.function, self.carrier))
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            ended = _ended()
-            token = otel_context.attach(propagate.extract(self.carrier, otel_context.Context()))
-        except Exception:
-            log_once(_logger, "task-start", "podcast-kg-otel: could not attach a task's context")
+        started = _task_start(self.carrier)
+        if started is None:
             return self.function(*args, **kwargs)
         try:
             return self.function(*args, **kwargs)
         finally:
-            try:
-                otel_context.detach(token)
-                if _ended() != ended:
-                    _flush()
-            except Exception:
-                log_once(_logger, "task-end", "podcast-kg-otel: could not flush a task's spans")
+            _task_end(*started)
+
+
+@guard(_logger, "task-start", "podcast-kg-otel: could not attach a task's context")
+def _task_start(carrier: dict[str, str]) -> tuple[object, int] | None:
+    """(token, spans ended so far) once the submitter's context is attached; None: failed."""
+    ended = _ended()
+    return otel_context.attach(propagate.extract(carrier, otel_context.Context())), ended
+
+
+@guard(_logger, "task-end", "podcast-kg-otel: could not flush a task's spans")
+def _task_end(token: object, ended: int) -> None:
+    """Detach the task's context; flush when the task made spans."""
+    otel_context.detach(token)  # type: ignore[arg-type]
+    if _ended() != ended:
+        _flush()
 
 
 class WorkerStart:
@@ -153,10 +163,8 @@ class WorkerStart:
         return (WorkerStart, (self.initializer,))
 
     def __call__(self, *initargs: Any) -> None:
-        try:
+        with _SIGTERM_RESET:
             termination.restore_default_sigterm()
-        except Exception:
-            log_once(_logger, "worker-start", "podcast-kg-otel: could not reset SIGTERM")
         if self.initializer is not None:
             self.initializer(*initargs)
 
@@ -167,11 +175,9 @@ def _initializer_wrapper(position: int) -> Callable[..., Any]:
     raises its own error), stays as it is."""
 
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
-        try:
+        with _POOL_INIT:
             if not isinstance(instance, _thread_pools):
                 args, kwargs = _replace_initializer(args, kwargs, position)
-        except Exception:
-            log_once(_logger, "pool-init", "podcast-kg-otel: could not set a pool's workers up")
         return wrapped(*args, **kwargs)
 
     return wrapper
@@ -219,11 +225,9 @@ def _replace_function(
 
 def _wrapper(where: tuple[int, str]) -> Callable[..., Any]:
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
-        try:
+        with _SUBMIT:
             in_process = isinstance(instance, _thread_pools)
             args, kwargs = _replace_function(args, kwargs, where, in_process)
-        except Exception:
-            log_once(_logger, "submit", "podcast-kg-otel: could not carry context into a pool")
         return wrapped(*args, **kwargs)
 
     return wrapper

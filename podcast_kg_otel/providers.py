@@ -32,7 +32,7 @@ from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 from opentelemetry.trace import NonRecordingSpan, Span, SpanKind
 from opentelemetry.util.types import Attributes
 from podcast_kg_otel_util.content import CAPTURE_CONTENT_ENV
-from podcast_kg_otel_util.failopen import log_once
+from podcast_kg_otel_util.failopen import guard
 
 _logger = logging.getLogger(__name__)
 
@@ -184,43 +184,38 @@ class _AbsorbedSpan(NonRecordingSpan):
     def set_attribute(self, key: str, value: Any) -> None:
         self.set_attributes({key: value})
 
+    @guard(  # the outer span keeps what it has
+        _logger,
+        "providers:absorb",
+        "podcast-kg-otel: could not add a provider SDK call's attributes to its span",
+    )
     def set_attributes(self, attributes: Mapping[str, Any]) -> None:
-        try:
-            present = getattr(self._outer, "attributes", None) or {}
-            missing = {
-                key: value
-                for key, value in attributes.items()
-                if key not in present and key != ERROR_TYPE  # the outer span's own outcome
-            }
-            if missing:
-                self._outer.set_attributes(missing)
-        except Exception:  # fail open: the outer span keeps what it has
-            log_once(
-                _logger,
-                "providers:absorb",
-                "podcast-kg-otel: could not add a provider SDK call's attributes to its span",
-            )
+        present = getattr(self._outer, "attributes", None) or {}
+        missing = {
+            key: value
+            for key, value in attributes.items()
+            if key not in present and key != ERROR_TYPE  # the outer span's own outcome
+        }
+        if missing:
+            self._outer.set_attributes(missing)
 
 
+@guard(  # None: the provider span is then recorded as usual
+    _logger,
+    "providers:outer",
+    "podcast-kg-otel: could not inspect the current span for a provider SDK call",
+)
 def _outer_inference(context: Context | None, provider_scopes: set[str]) -> Span | None:
     """The current span when it is another instrumentation's GenAI inference span."""
-    try:
-        span = trace.get_current_span(context)
-        if not span.is_recording():
-            return None
-        # SDK spans (and the LangChain plugin's stand-in for its run span) expose these.
-        attributes = getattr(span, "attributes", None) or {}
-        operation, inference = _inference()
-        if attributes.get(operation) not in inference:
-            return None
-        scope = getattr(span, "instrumentation_scope", None)
-        if scope is not None and scope.name in provider_scopes:
-            return None  # a provider SDK span: a call made inside it is a call of its own
-        return span
-    except Exception:  # fail open: the provider span is then recorded as usual
-        log_once(
-            _logger,
-            "providers:outer",
-            "podcast-kg-otel: could not inspect the current span for a provider SDK call",
-        )
+    span = trace.get_current_span(context)
+    if not span.is_recording():
         return None
+    # SDK spans (and the LangChain plugin's stand-in for its run span) expose these.
+    attributes = getattr(span, "attributes", None) or {}
+    operation, inference = _inference()
+    if attributes.get(operation) not in inference:
+        return None
+    scope = getattr(span, "instrumentation_scope", None)
+    if scope is not None and scope.name in provider_scopes:
+        return None  # a provider SDK span: a call made inside it is a call of its own
+    return span
