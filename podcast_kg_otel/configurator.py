@@ -37,6 +37,7 @@ from podcast_kg_otel.defaults import (
 )
 from podcast_kg_otel.propagation import install_propagators
 from podcast_kg_otel.resource import build_resource
+from podcast_kg_otel.settings import sdk_variables
 
 if TYPE_CHECKING:
     from podcast_kg_otel.sampling import TraceStrategy
@@ -74,16 +75,22 @@ class PodcastKgOtelConfigurator:
 
 
 def load_config() -> TracingConfig:
-    """The process configuration; in strict mode a bad value stops start-up."""
+    """The process configuration, and the ``OTEL_*`` values the SDK reads itself repaired
+    (``settings.sdk_variables``); in strict mode a bad value stops start-up."""
     try:
-        return current_config()
+        config = current_config()
+        sdk_variables.repair(os.environ)
+        return config
     except ConfigurationError as error:
         raise SystemExit(f"podcast-kg-otel (PODCAST_KG_OTEL_STRICT): {error}") from None
 
 
 def configure_sdk(config: TracingConfig) -> TracerProvider | None:
     """Install the propagators and, when tracing is on, the global TracerProvider (and
-    metrics/logs providers only when their exporters are configured)."""
+    metrics/logs providers only when their exporters are configured). The ``OTEL_*``
+    values the SDK reads are repaired first (``init_tracing`` does not pass
+    ``load_config``)."""
+    sdk_variables.repair(os.environ)
     install_propagators(config.propagators)
     if not config.traces_enabled:
         return None

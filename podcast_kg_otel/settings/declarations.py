@@ -68,6 +68,14 @@ class Setting:
     shown_default: str | None = None
     #: ``true`` when the variable says the opposite of the field (``OTEL_SDK_DISABLED``).
     negate: bool = False
+    #: How the SDK or an instrumentation reads the variables itself (``INT``: with
+    #: ``int()``, ``FLOAT``, ``CHOICE``), when it does: ``sdk_variables.repair`` rewrites a
+    #: bad value to the one used before it reads it. Empty: only we read them.
+    sdk: str = ""
+    #: The variable the SDK reads when these are unset (``OTEL_EXPORTER_OTLP_TIMEOUT`` for
+    #: ``OTEL_EXPORTER_OTLP_METRICS_TIMEOUT``): declared on its own, a bad value here falls
+    #: back to it.
+    inherits: str = ""
 
     @property
     def used_when_invalid(self) -> Any:
@@ -214,6 +222,7 @@ SETTINGS: tuple[Setting, ...] = (
         minimum=0.001,
         doc="Export timeout in **seconds**, as the Python OTLP exporters read it (`0` would "
         "fail every export).",
+        sdk=FLOAT,
     ),
     Setting(
         "compression",
@@ -222,6 +231,7 @@ SETTINGS: tuple[Setting, ...] = (
         "none",
         choices=COMPRESSIONS,
         doc="`none`, `gzip` or `deflate`.",
+        sdk=CHOICE,
     ),
     Setting(
         "",
@@ -295,6 +305,7 @@ SETTINGS: tuple[Setting, ...] = (
         5000.0,
         minimum=1,
         doc="Batch export delay, ms.",
+        sdk=INT,
     ),
     Setting(
         "max_queue_size",
@@ -303,6 +314,7 @@ SETTINGS: tuple[Setting, ...] = (
         2048,
         minimum=1,
         doc="Spans queued for export.",
+        sdk=INT,
     ),
     Setting(
         "max_batch_size",
@@ -312,6 +324,7 @@ SETTINGS: tuple[Setting, ...] = (
         minimum=1,
         doc="Spans per export (`TRACING_MAX_BATCH_SIZE` is the legacy variable); capped at "
         "the queue size (with a warning).",
+        sdk=INT,
     ),
     Setting(
         "export_timeout_millis",
@@ -320,6 +333,62 @@ SETTINGS: tuple[Setting, ...] = (
         30000.0,
         minimum=0,
         doc="Batch export timeout, ms.",
+        sdk=INT,
+    ),
+    *(
+        Setting(
+            "",
+            (f"OTEL_EXPORTER_OTLP_{signal}_TIMEOUT",),
+            FLOAT,
+            10.0,
+            minimum=0.001,
+            sdk=FLOAT,
+            inherits="OTEL_EXPORTER_OTLP_TIMEOUT",
+            doc=f"{signal.capitalize()} export timeout in seconds (read by the OTLP exporter; "
+            "`OTEL_EXPORTER_OTLP_TIMEOUT` when unset).",
+        )
+        for signal in ("METRICS", "LOGS")
+    ),
+    *(
+        Setting(
+            "",
+            (f"OTEL_EXPORTER_OTLP_{signal}_COMPRESSION",),
+            CHOICE,
+            "none",
+            choices=COMPRESSIONS,
+            sdk=CHOICE,
+            inherits="OTEL_EXPORTER_OTLP_COMPRESSION",
+            doc=f"{signal.capitalize()} export compression (read by the OTLP exporter; "
+            "`OTEL_EXPORTER_OTLP_COMPRESSION` when unset).",
+        )
+        for signal in ("METRICS", "LOGS")
+    ),
+    Setting(
+        "",
+        ("OTEL_METRIC_EXPORT_INTERVAL",),
+        FLOAT,
+        60000.0,
+        minimum=1,
+        sdk=FLOAT,
+        doc="Metrics export interval, ms (read by the SDK when a metrics exporter is set).",
+    ),
+    Setting(
+        "",
+        ("OTEL_METRIC_EXPORT_TIMEOUT",),
+        FLOAT,
+        30000.0,
+        minimum=0,
+        sdk=FLOAT,
+        doc="Metrics export timeout, ms (read by the SDK when a metrics exporter is set).",
+    ),
+    *(
+        Setting("", (f"OTEL_BLRP_{name}",), INT, default, minimum=minimum, sdk=INT, doc=doc)
+        for name, default, minimum, doc in (
+            ("SCHEDULE_DELAY", 1000, 1, "Log batch export delay, ms."),
+            ("MAX_QUEUE_SIZE", 2048, 1, "Log records queued for export."),
+            ("MAX_EXPORT_BATCH_SIZE", 512, 1, "Log records per export; capped at the queue size."),
+            ("EXPORT_TIMEOUT", 30000, 0, "Log batch export timeout, ms."),
+        )
     ),
     Setting(
         "span_limits",

@@ -1,0 +1,120 @@
+"""The ``OTEL_*`` values the SDK and the OTLP exporters read themselves, repaired before
+they read them.
+
+Upstream's handling of a bad value varies: a non-integer ``OTEL_BSP_*``/``OTEL_BLRP_*``
+logs a traceback and uses the default, ``0`` or a batch larger than the queue raises out
+of the processor's constructor (no provider at all), a non-number gRPC timeout raises out
+of the exporter's, an HTTP one warns without naming the variable, a bad compression or
+sampler argument warns without naming it, and a non-integer span limit raises at import.
+Here each one gets what our own settings get: the declaration's parser, one warning
+naming the variable, the value and the value used, and the variable rewritten to that
+value (a span limit is removed: the SDK default applies), so what the SDK reads is what
+we said we use. Telemetry never goes off.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import MutableMapping
+from typing import Any
+
+from podcast_kg_otel_util import env as envtools
+
+from podcast_kg_otel.defaults import RATIO_SAMPLERS, SPAN_LIMIT_VARIABLES
+from podcast_kg_otel.settings import loader
+from podcast_kg_otel.settings.declarations import FLOAT, INT, SETTINGS, Setting, declared
+
+#: (export batch size, queue size) variables: the SDK raises when the batch is larger.
+_BATCH_PAIRS = (
+    ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "OTEL_BSP_MAX_QUEUE_SIZE"),
+    ("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", "OTEL_BLRP_MAX_QUEUE_SIZE"),
+)
+
+
+def _text(value: Any, kind: str) -> str:
+    """``value`` written the way the SDK parses it."""
+    if kind == INT:
+        return str(int(value))
+    return str(value)
+
+
+def _repair_setting(setting: Setting, environ: MutableMapping[str, str]) -> None:
+    """Each set variable of ``setting`` that its parser rejects is rewritten to the value
+    used instead (the warning is the loader's, so the configuration's is not repeated);
+    a valid one the SDK could not read (``5000.0`` read with ``int()``) is normalized."""
+    for position, variable in enumerate(setting.variables):
+        text = loader.raw(environ, variable)
+        if text is None:
+            continue
+        inherited = (setting.inherits,) if setting.inherits else ()
+        below = dataclasses.replace(setting, variables=(*setting.variables[position:], *inherited))
+        used = loader.from_env(below, environ)
+        if used is None:
+            environ.pop(variable, None)
+            continue
+        rewritten = _text(used, setting.sdk)
+        if rewritten != text and not _same(text, used, setting.sdk):
+            environ[variable] = rewritten
+
+
+def _same(text: str, value: Any, kind: str) -> bool:
+    """True when the SDK reads ``text`` as ``value`` already."""
+    try:
+        if kind == INT:
+            return int(text) == value
+        if kind == FLOAT:
+            return float(text) == value
+    except ValueError:
+        return False
+    return text.lower() == value
+
+
+def _repair_batches(environ: MutableMapping[str, str]) -> None:
+    for batch_variable, queue_variable in _BATCH_PAIRS:
+        batch_text = loader.raw(environ, batch_variable)
+        if batch_text is None:
+            continue
+        queue = int(loader.raw(environ, queue_variable) or _default(queue_variable))
+        size = loader.batch_within_queue(int(batch_text), queue, batch_variable, batch_text)
+        environ[batch_variable] = str(size)
+
+
+def _default(variable: str) -> Any:
+    for setting in SETTINGS:
+        if variable in setting.variables:
+            return setting.default
+    raise KeyError(variable)
+
+
+def _repair_sampler_arg(environ: MutableMapping[str, str]) -> None:
+    """A ratio sampler's argument: a rate in 0..1 (upstream: a warning not naming it)."""
+    sampler = (loader.raw(environ, declared("sampler").variables[0]) or "").lower()
+    if sampler not in RATIO_SAMPLERS:
+        return
+    arg = declared("sampler_arg")
+    ratio = dataclasses.replace(arg, kind=FLOAT, default=1.0, minimum=0.0, maximum=1.0, sdk=FLOAT)
+    _repair_setting(ratio, environ)
+
+
+def _repair_span_limits(environ: MutableMapping[str, str]) -> None:
+    """A non-integer limit raises inside the SDK: removed, with one warning."""
+    for variable, (_, default) in SPAN_LIMIT_VARIABLES.items():
+        text = loader.raw(environ, variable)
+        if text is None or text.isdigit():
+            continue
+        used = "unlimited" if default < 0 else default
+        envtools.report_bad_value(variable, text, used, "expected a non-negative integer", environ)
+        environ.pop(variable, None)
+
+
+def repair(environ: MutableMapping[str, str] | None = None) -> None:
+    """Repair every SDK-read variable in ``environ`` (``os.environ``); under
+    ``PODCAST_KG_OTEL_STRICT=true`` the first bad one raises ``ConfigurationError``."""
+    env = os.environ if environ is None else environ
+    for setting in SETTINGS:
+        if setting.sdk:
+            _repair_setting(setting, env)
+    _repair_batches(env)
+    _repair_sampler_arg(env)
+    _repair_span_limits(env)
