@@ -2,8 +2,11 @@
 
 GenAI names follow the (Development) GenAI semantic conventions; `speech_to_text` and
 `gen_ai.speech.input.language` follow the open speech-to-text proposal. Everything
-specific to faster-whisper lives under `faster_whisper.*`.
+specific to faster-whisper lives under `faster_whisper.*`. Names the semantic conventions
+define come from opentelemetry-semantic-conventions; the rest are declared here.
 """
+
+from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
 
 # Span names. The transcription span is "speech_to_text {model}".
 SPAN_TRANSCRIBE = "speech_to_text"
@@ -12,19 +15,19 @@ SPAN_DECODE_AUDIO = "faster_whisper.decode_audio"
 SPAN_VAD = "faster_whisper.vad"
 SPAN_DETECT_LANGUAGE = "faster_whisper.detect_language"
 
-# GenAI semantic conventions.
-GEN_AI_OPERATION_NAME = "gen_ai.operation.name"
-GEN_AI_PROVIDER_NAME = "gen_ai.provider.name"
-GEN_AI_REQUEST_MODEL = "gen_ai.request.model"
-GEN_AI_OUTPUT_TYPE = "gen_ai.output.type"
-GEN_AI_REQUEST_MAX_TOKENS = "gen_ai.request.max_tokens"
-GEN_AI_USAGE_OUTPUT_TOKENS = "gen_ai.usage.output_tokens"
-GEN_AI_OUTPUT_MESSAGES = "gen_ai.output.messages"
+# GenAI semantic conventions (Development upstream: a rename there fails here, at import).
+GEN_AI_OPERATION_NAME = gen_ai.GEN_AI_OPERATION_NAME
+GEN_AI_PROVIDER_NAME = gen_ai.GEN_AI_PROVIDER_NAME
+GEN_AI_REQUEST_MODEL = gen_ai.GEN_AI_REQUEST_MODEL
+GEN_AI_OUTPUT_TYPE = gen_ai.GEN_AI_OUTPUT_TYPE
+GEN_AI_REQUEST_MAX_TOKENS = gen_ai.GEN_AI_REQUEST_MAX_TOKENS
+GEN_AI_USAGE_OUTPUT_TOKENS = gen_ai.GEN_AI_USAGE_OUTPUT_TOKENS
+GEN_AI_OUTPUT_MESSAGES = gen_ai.GEN_AI_OUTPUT_MESSAGES
+OUTPUT_TYPE_TEXT = gen_ai.GenAiOutputTypeValues.TEXT.value
+# The speech-to-text proposal's, not in the conventions yet.
 GEN_AI_SPEECH_INPUT_LANGUAGE = "gen_ai.speech.input.language"
-
 OPERATION_SPEECH_TO_TEXT = "speech_to_text"
 PROVIDER_FASTER_WHISPER = "faster_whisper"
-OUTPUT_TYPE_TEXT = "text"
 
 # Model and runtime.
 MODEL_SOURCE = "faster_whisper.model.source"  # directory | hub | memory

@@ -1,56 +1,59 @@
-"""Every attribute and event name this instrumentation emits, in one place.
+"""Every attribute and event name this instrumentation emits, in one place: the semantic
+conventions' names come from opentelemetry-semantic-conventions, ours are declared here."""
 
-GenAI semantic conventions are still Development: a rename upstream is a one-line change here.
-"""
+from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
+from opentelemetry.semconv.attributes import exception_attributes as exception
 
-# GenAI semantic conventions
-OPERATION_NAME = "gen_ai.operation.name"
-PROVIDER_NAME = "gen_ai.provider.name"
-REQUEST_MODEL = "gen_ai.request.model"
-REQUEST_TEMPERATURE = "gen_ai.request.temperature"
-REQUEST_TOP_P = "gen_ai.request.top_p"
-REQUEST_TOP_K = "gen_ai.request.top_k"
-REQUEST_MAX_TOKENS = "gen_ai.request.max_tokens"
-REQUEST_STOP_SEQUENCES = "gen_ai.request.stop_sequences"
-REQUEST_SEED = "gen_ai.request.seed"
-REQUEST_FREQUENCY_PENALTY = "gen_ai.request.frequency_penalty"
-REQUEST_PRESENCE_PENALTY = "gen_ai.request.presence_penalty"
-REQUEST_CHOICE_COUNT = "gen_ai.request.choice.count"
-REQUEST_STREAM = "gen_ai.request.stream"
-RESPONSE_MODEL = "gen_ai.response.model"
-RESPONSE_ID = "gen_ai.response.id"
-RESPONSE_FINISH_REASONS = "gen_ai.response.finish_reasons"
-RESPONSE_TIME_TO_FIRST_CHUNK = "gen_ai.response.time_to_first_chunk"
-USAGE_INPUT_TOKENS = "gen_ai.usage.input_tokens"
-USAGE_OUTPUT_TOKENS = "gen_ai.usage.output_tokens"
-USAGE_CACHE_READ_INPUT_TOKENS = "gen_ai.usage.cache_read.input_tokens"
-USAGE_CACHE_CREATION_INPUT_TOKENS = "gen_ai.usage.cache_creation.input_tokens"
-USAGE_REASONING_OUTPUT_TOKENS = "gen_ai.usage.reasoning.output_tokens"
-CONVERSATION_ID = "gen_ai.conversation.id"
-WORKFLOW_NAME = "gen_ai.workflow.name"
-AGENT_NAME = "gen_ai.agent.name"
-TOOL_NAME = "gen_ai.tool.name"
-TOOL_TYPE = "gen_ai.tool.type"
-TOOL_DESCRIPTION = "gen_ai.tool.description"
-TOOL_CALL_ID = "gen_ai.tool.call.id"
-EMBEDDINGS_DIMENSION_COUNT = "gen_ai.embeddings.dimension.count"
+_OPERATIONS = gen_ai.GenAiOperationNameValues
+
+# GenAI semantic conventions (Development upstream: a rename there fails here, at import).
+OPERATION_NAME = gen_ai.GEN_AI_OPERATION_NAME
+PROVIDER_NAME = gen_ai.GEN_AI_PROVIDER_NAME
+REQUEST_MODEL = gen_ai.GEN_AI_REQUEST_MODEL
+REQUEST_TEMPERATURE = gen_ai.GEN_AI_REQUEST_TEMPERATURE
+REQUEST_TOP_P = gen_ai.GEN_AI_REQUEST_TOP_P
+REQUEST_TOP_K = gen_ai.GEN_AI_REQUEST_TOP_K
+REQUEST_MAX_TOKENS = gen_ai.GEN_AI_REQUEST_MAX_TOKENS
+REQUEST_STOP_SEQUENCES = gen_ai.GEN_AI_REQUEST_STOP_SEQUENCES
+REQUEST_SEED = gen_ai.GEN_AI_REQUEST_SEED
+REQUEST_FREQUENCY_PENALTY = gen_ai.GEN_AI_REQUEST_FREQUENCY_PENALTY
+REQUEST_PRESENCE_PENALTY = gen_ai.GEN_AI_REQUEST_PRESENCE_PENALTY
+REQUEST_CHOICE_COUNT = gen_ai.GEN_AI_REQUEST_CHOICE_COUNT
+REQUEST_STREAM = gen_ai.GEN_AI_REQUEST_STREAM
+RESPONSE_MODEL = gen_ai.GEN_AI_RESPONSE_MODEL
+RESPONSE_ID = gen_ai.GEN_AI_RESPONSE_ID
+RESPONSE_FINISH_REASONS = gen_ai.GEN_AI_RESPONSE_FINISH_REASONS
+RESPONSE_TIME_TO_FIRST_CHUNK = gen_ai.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK
+USAGE_INPUT_TOKENS = gen_ai.GEN_AI_USAGE_INPUT_TOKENS
+USAGE_OUTPUT_TOKENS = gen_ai.GEN_AI_USAGE_OUTPUT_TOKENS
+USAGE_CACHE_READ_INPUT_TOKENS = gen_ai.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS
+USAGE_CACHE_CREATION_INPUT_TOKENS = gen_ai.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS
+USAGE_REASONING_OUTPUT_TOKENS = gen_ai.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS
+CONVERSATION_ID = gen_ai.GEN_AI_CONVERSATION_ID
+WORKFLOW_NAME = gen_ai.GEN_AI_WORKFLOW_NAME
+AGENT_NAME = gen_ai.GEN_AI_AGENT_NAME
+TOOL_NAME = gen_ai.GEN_AI_TOOL_NAME
+TOOL_TYPE = gen_ai.GEN_AI_TOOL_TYPE
+TOOL_DESCRIPTION = gen_ai.GEN_AI_TOOL_DESCRIPTION
+TOOL_CALL_ID = gen_ai.GEN_AI_TOOL_CALL_ID
+EMBEDDINGS_DIMENSION_COUNT = gen_ai.GEN_AI_EMBEDDINGS_DIMENSION_COUNT
 
 # GenAI content (opt-in only)
-INPUT_MESSAGES = "gen_ai.input.messages"
-OUTPUT_MESSAGES = "gen_ai.output.messages"
-TOOL_CALL_ARGUMENTS = "gen_ai.tool.call.arguments"
-TOOL_CALL_RESULT = "gen_ai.tool.call.result"
-RETRIEVAL_QUERY_TEXT = "gen_ai.retrieval.query.text"
-RETRIEVAL_DOCUMENTS = "gen_ai.retrieval.documents"
+INPUT_MESSAGES = gen_ai.GEN_AI_INPUT_MESSAGES
+OUTPUT_MESSAGES = gen_ai.GEN_AI_OUTPUT_MESSAGES
+TOOL_CALL_ARGUMENTS = gen_ai.GEN_AI_TOOL_CALL_ARGUMENTS
+TOOL_CALL_RESULT = gen_ai.GEN_AI_TOOL_CALL_RESULT
+RETRIEVAL_QUERY_TEXT = gen_ai.GEN_AI_RETRIEVAL_QUERY_TEXT
+RETRIEVAL_DOCUMENTS = gen_ai.GEN_AI_RETRIEVAL_DOCUMENTS
 
 # gen_ai.operation.name values
-OP_CHAT = "chat"
-OP_TEXT_COMPLETION = "text_completion"
-OP_EXECUTE_TOOL = "execute_tool"
-OP_RETRIEVAL = "retrieval"
-OP_EMBEDDINGS = "embeddings"
-OP_INVOKE_AGENT = "invoke_agent"
-OP_INVOKE_WORKFLOW = "invoke_workflow"
+OP_CHAT = _OPERATIONS.CHAT.value
+OP_TEXT_COMPLETION = _OPERATIONS.TEXT_COMPLETION.value
+OP_EXECUTE_TOOL = _OPERATIONS.EXECUTE_TOOL.value
+OP_RETRIEVAL = _OPERATIONS.RETRIEVAL.value
+OP_EMBEDDINGS = _OPERATIONS.EMBEDDINGS.value
+OP_INVOKE_AGENT = _OPERATIONS.INVOKE_AGENT.value
+OP_INVOKE_WORKFLOW = _OPERATIONS.INVOKE_WORKFLOW.value
 
 # LangChain-specific
 RUN_ID = "langchain.run.id"
@@ -64,6 +67,6 @@ LANGGRAPH_STEP = "langgraph.step"
 # Events
 EVENT_INTERRUPT = "langgraph.interrupt"
 EVENT_RESUME = "langgraph.resume"
-EXCEPTION_TYPE = "exception.type"
-EXCEPTION_MESSAGE = "exception.message"
-EXCEPTION_STACKTRACE = "exception.stacktrace"
+EXCEPTION_TYPE = exception.EXCEPTION_TYPE
+EXCEPTION_MESSAGE = exception.EXCEPTION_MESSAGE
+EXCEPTION_STACKTRACE = exception.EXCEPTION_STACKTRACE

@@ -1,21 +1,34 @@
-"""Every attribute, event and span name this instrumentation emits, in one place."""
+"""Every attribute, event and span name this instrumentation emits, in one place: the
+semantic conventions' names come from opentelemetry-semantic-conventions (stable ones
+only), ours are declared here."""
 
-# Stable database semantic conventions.
-DB_SYSTEM_NAME = "db.system.name"
-DB_NAMESPACE = "db.namespace"
-DB_QUERY_TEXT = "db.query.text"
-DB_QUERY_SUMMARY = "db.query.summary"
+from opentelemetry.semconv.attributes import (
+    db_attributes,
+    error_attributes,
+    exception_attributes,
+    network_attributes,
+    server_attributes,
+)
+
+# Stable semantic conventions.
+DB_SYSTEM_NAME = db_attributes.DB_SYSTEM_NAME
+DB_NAMESPACE = db_attributes.DB_NAMESPACE
+DB_QUERY_TEXT = db_attributes.DB_QUERY_TEXT
+DB_QUERY_SUMMARY = db_attributes.DB_QUERY_SUMMARY
+DB_STORED_PROCEDURE_NAME = db_attributes.DB_STORED_PROCEDURE_NAME
+DB_RESPONSE_STATUS_CODE = db_attributes.DB_RESPONSE_STATUS_CODE
+ERROR_TYPE = error_attributes.ERROR_TYPE
+EXCEPTION_MESSAGE = exception_attributes.EXCEPTION_MESSAGE
+EXCEPTION_STACKTRACE = exception_attributes.EXCEPTION_STACKTRACE
+SERVER_ADDRESS = server_attributes.SERVER_ADDRESS
+SERVER_PORT = server_attributes.SERVER_PORT
+NETWORK_PEER_ADDRESS = network_attributes.NETWORK_PEER_ADDRESS
+NETWORK_PEER_PORT = network_attributes.NETWORK_PEER_PORT
+NETWORK_PROTOCOL_NAME = network_attributes.NETWORK_PROTOCOL_NAME
+NETWORK_PROTOCOL_VERSION = network_attributes.NETWORK_PROTOCOL_VERSION
+# Defined by the conventions (db.query.parameter.<key>, db.system.name=neo4j) only in
+# their Development part: kept here, so nothing of ours depends on it.
 DB_QUERY_PARAMETER_PREFIX = "db.query.parameter."
-DB_STORED_PROCEDURE_NAME = "db.stored_procedure.name"
-DB_RESPONSE_STATUS_CODE = "db.response.status_code"
-ERROR_TYPE = "error.type"
-SERVER_ADDRESS = "server.address"
-SERVER_PORT = "server.port"
-NETWORK_PEER_ADDRESS = "network.peer.address"
-NETWORK_PEER_PORT = "network.peer.port"
-NETWORK_PROTOCOL_NAME = "network.protocol.name"
-NETWORK_PROTOCOL_VERSION = "network.protocol.version"
-
 DB_SYSTEM_NEO4J = "neo4j"
 PROTOCOL_BOLT = "bolt"
 

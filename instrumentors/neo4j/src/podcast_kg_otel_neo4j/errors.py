@@ -42,7 +42,7 @@ def record_exception(span: Span, exc: BaseException) -> str:
         message = f"{type(exc).__name__}: {code}"
         span.set_attribute(attr.DB_RESPONSE_STATUS_CODE, code)
         stack = "".join(traceback.format_tb(exc.__traceback__)) + f"{kind}: {code}\n"
-        span.record_exception(exc, {"exception.message": code, "exception.stacktrace": stack})
+        span.record_exception(exc, {attr.EXCEPTION_MESSAGE: code, attr.EXCEPTION_STACKTRACE: stack})
     elif isinstance(exc, DriverError):  # the driver's messages: addresses, usage, no data
         etype = kind
         message = f"{type(exc).__name__}: {exc}"
@@ -51,7 +51,7 @@ def record_exception(span: Span, exc: BaseException) -> str:
         etype = kind
         message = kind
         stack = "".join(traceback.format_tb(exc.__traceback__)) + f"{kind}\n"
-        span.record_exception(exc, {"exception.message": kind, "exception.stacktrace": stack})
+        span.record_exception(exc, {attr.EXCEPTION_MESSAGE: kind, attr.EXCEPTION_STACKTRACE: stack})
     span.set_attribute(attr.ERROR_TYPE, etype)
     if _GQL_ON_EXCEPTIONS:
         _gql(span, getattr(exc, "gql_status", None), getattr(exc, "gql_classification", None))
