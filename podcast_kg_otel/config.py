@@ -20,6 +20,7 @@ from podcast_kg_otel_util.failopen import log_once
 
 from podcast_kg_otel.config_env import settings_from_env
 from podcast_kg_otel.defaults import (
+    DEFAULT_HOST,
     DEFAULT_PORTS,
     DEFAULT_SAMPLER,
     HTTP_PROTOCOL,
@@ -125,8 +126,10 @@ class TracingConfig:
             default = _default(name)
             if value is None or value is default:
                 continue
-            shown = None
-            if name == "jaeger_port":
+            shown: object = None
+            if name == "jaeger_host":
+                shown = DEFAULT_HOST
+            elif name == "jaeger_port":
                 protocol = self.protocol if self.protocol in PROTOCOLS else HTTP_PROTOCOL
                 shown = DEFAULT_PORTS[protocol]
             fallback = setting.used_when_invalid if default is None else default

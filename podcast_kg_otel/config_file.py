@@ -34,11 +34,12 @@ from podcast_kg_otel.environment_variables import (
     TRACING_SAMPLING_RATE,
     TRACING_SERVICE_NAME,
 )
-
-OTEL_CONFIG_FILE = "OTEL_CONFIG_FILE"
-#: The spelling of SDK 1.43, before the variable was renamed.
-OTEL_EXPERIMENTAL_CONFIG_FILE = "OTEL_EXPERIMENTAL_CONFIG_FILE"
-INSTALL_HINT = "pip install 'podcast-kg-otel[config-file]'"
+from podcast_kg_otel.settings.file import (
+    OTEL_CONFIG_FILE,
+    OTEL_EXPERIMENTAL_CONFIG_FILE,
+    load_file,
+)
+from podcast_kg_otel.settings.file import warn as _warn
 
 _logger = logging.getLogger("podcast_kg_otel.config_file")
 #: Our variables that the file's tracer_provider section decides instead.
@@ -51,54 +52,6 @@ EXPORT_VARIABLES = (
 )
 SAMPLER_VARIABLES = ("OTEL_TRACES_SAMPLER", TRACING_SAMPLING_RATE)
 SERVICE_VARIABLES = ("OTEL_SERVICE_NAME", TRACING_SERVICE_NAME)
-
-
-def _warn(key: str, message: str) -> None:
-    log_once(_logger, f"config-file-{key}", f"podcast-kg-otel: {message}", exc_info=False)
-
-
-def config_file_path(environ: Mapping[str, str]) -> str | None:
-    """The configured file, from ``OTEL_CONFIG_FILE`` or (with one warning) the old name."""
-    path = environ.get(OTEL_CONFIG_FILE, "").strip()
-    if path:
-        return path
-    old = environ.get(OTEL_EXPERIMENTAL_CONFIG_FILE, "").strip()
-    if old:
-        _warn(
-            "old-name",
-            f"{OTEL_EXPERIMENTAL_CONFIG_FILE}={old} is the old name of {OTEL_CONFIG_FILE}; "
-            f"using the file. Rename the variable to {OTEL_CONFIG_FILE}.",
-        )
-    return old or None
-
-
-def load_file(path: str, variable: str) -> Any:
-    """The parsed file, or None with one warning when it cannot be used."""
-    try:
-        from opentelemetry.configuration import load_config_file
-    except ImportError:
-        _warn(
-            "missing-package",
-            f"{variable}={path} is set but opentelemetry-configuration is not installed "
-            f"({INSTALL_HINT}); configuring from the environment instead",
-        )
-        return None
-    # The loader logs each failure with a traceback, then raises: our one line says it.
-    loader_logger = logging.getLogger("opentelemetry.configuration.file._loader")
-    disabled = loader_logger.disabled
-    loader_logger.disabled = True
-    try:
-        return load_config_file(path)
-    except Exception as error:
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        _warn(
-            "unusable",
-            f"{variable}={path} could not be used ({reason}); configuring from the "
-            "environment instead",
-        )
-        return None
-    finally:
-        loader_logger.disabled = disabled
 
 
 def configure_from_file(

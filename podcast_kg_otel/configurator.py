@@ -37,6 +37,7 @@ from podcast_kg_otel.defaults import (
 )
 from podcast_kg_otel.propagation import install_propagators
 from podcast_kg_otel.resource import build_resource
+from podcast_kg_otel.settings import file as settings_file
 from podcast_kg_otel.settings import sdk_variables
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ class PodcastKgOtelConfigurator:
 
     def _configure(self, **kwargs: Any) -> None:
         config = load_config()
-        path = config_file.config_file_path(os.environ)
+        path = settings_file.config_file_path(os.environ)
         if path is not None and config.enabled:
             install_propagators(config.propagators)  # the file's propagator section wins
             try:
