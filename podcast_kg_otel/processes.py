@@ -136,16 +136,16 @@ class ProcessTask:
 
 
 @guard(_logger, "task-start", "podcast-kg-otel: could not attach a task's context")
-def _task_start(carrier: dict[str, str]) -> tuple[object, int] | None:
+def _task_start(carrier: dict[str, str]) -> tuple[Any, int] | None:
     """(token, spans ended so far) once the submitter's context is attached; None: failed."""
     ended = _ended()
     return otel_context.attach(propagate.extract(carrier, otel_context.Context())), ended
 
 
 @guard(_logger, "task-end", "podcast-kg-otel: could not flush a task's spans")
-def _task_end(token: object, ended: int) -> None:
+def _task_end(token: Any, ended: int) -> None:
     """Detach the task's context; flush when the task made spans."""
-    otel_context.detach(token)  # type: ignore[arg-type]
+    otel_context.detach(token)
     if _ended() != ended:
         _flush()
 
