@@ -30,8 +30,11 @@ from podcast_kg_otel.defaults import (
     legacy_exporters,
     legacy_protocol,
 )
-from podcast_kg_otel.settings import SETTINGS, RuntimeSettings, Setting, declared, loader
-from podcast_kg_otel.settings.declarations import COMPOSITE, ELSEWHERE
+from podcast_kg_otel.settings import file as settings_file
+from podcast_kg_otel.settings import loader
+from podcast_kg_otel.settings.declarations import COMPOSITE, ELSEWHERE, SETTINGS, declared
+from podcast_kg_otel.settings.runtime_settings import RuntimeSettings
+from podcast_kg_otel.settings.setting import Setting
 
 _logger = logging.getLogger("podcast_kg_otel.config")
 #: The fields checked by their declaration's parser (``_check_arguments``).
@@ -150,6 +153,7 @@ class TracingConfig:
         """Resolve every setting: `explicit` > ``OTEL_*`` > legacy variables > defaults."""
         env = os.environ if environ is None else environ
         values = settings_from_env(env)
+        values["runtime"] = RuntimeSettings.from_env(env, settings_file.section(env))
         given = {key: value for key, value in explicit.items() if value is not None}
         if "jaeger_host" in given or "jaeger_port" in given:
             values.pop("endpoint", None)

@@ -27,13 +27,16 @@ from podcast_kg_otel.defaults import (
     legacy_protocol,
 )
 from podcast_kg_otel.parsing import parse_key_values, redact_key_values, valid_endpoint
-from podcast_kg_otel.settings import SETTINGS, RuntimeSettings, declared, declared_variable, loader
+from podcast_kg_otel.settings import loader
 from podcast_kg_otel.settings.declarations import (
     COMPOSITE,
     ELSEWHERE,
     FLOAT,
     INSTRUMENT_FLAGS,
     RESOURCE,
+    SETTINGS,
+    declared,
+    declared_variable,
 )
 
 _raw = loader.raw
@@ -79,7 +82,6 @@ def settings_from_env(env: Mapping[str, str]) -> dict[str, Any]:
     values["propagators"] = _propagators(env)
     values["disabled_instrumentations"] = _disabled_instrumentations(env)
     values["span_limits"] = _span_limits(env)
-    values["runtime"] = RuntimeSettings.from_env(env)
     return values
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
@@ -26,7 +26,6 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased, TraceIdRati
 from podcast_kg_otel_util.failopen import log_once
 
 from podcast_kg_otel import runtime
-from podcast_kg_otel.config import TracingConfig
 from podcast_kg_otel.environment_variables import (
     JAEGER_HOST,
     JAEGER_PORT,
@@ -40,6 +39,9 @@ from podcast_kg_otel.settings.file import (
     load_file,
 )
 from podcast_kg_otel.settings.file import warn as _warn
+
+if TYPE_CHECKING:
+    from podcast_kg_otel.config import TracingConfig
 
 _logger = logging.getLogger("podcast_kg_otel.config_file")
 #: Our variables that the file's tracer_provider section decides instead.

@@ -24,7 +24,7 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased, Sampler, Tr
 from podcast_kg_otel_util.env import ConfigurationError
 from podcast_kg_otel_util.failopen import log_once
 
-from podcast_kg_otel import components, config_file, runtime
+from podcast_kg_otel import components, runtime
 from podcast_kg_otel.config import TracingConfig, current_config
 from podcast_kg_otel.defaults import (
     DEFAULT_SAMPLER,
@@ -66,6 +66,8 @@ class PodcastKgOtelConfigurator:
         config = load_config()
         path = settings_file.config_file_path(os.environ)
         if path is not None and config.enabled:
+            from podcast_kg_otel import config_file  # only with a file: it is rarely used
+
             install_propagators(config.propagators)  # the file's propagator section wins
             try:
                 config_file.configure_from_file(path, config, os.environ)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from podcast_kg_otel_util.failopen import guard, log_once
 
-from podcast_kg_otel.settings import RuntimeSettings
+from podcast_kg_otel.settings.runtime_settings import RuntimeSettings
 
 _logger = logging.getLogger("podcast_kg_otel.runtime")
 

@@ -31,7 +31,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.trace import StatusCode
 
 from podcast_kg_otel import notices
-from podcast_kg_otel.settings import RuntimeSettings
+from podcast_kg_otel.settings.runtime_settings import RuntimeSettings
 
 _DEFAULTS = RuntimeSettings()
 

@@ -26,7 +26,7 @@ from podcast_kg_otel.doctor.findings import (
     captured_warnings,
     muted,
 )
-from podcast_kg_otel.settings import configuration_variables
+from podcast_kg_otel.settings.declarations import configuration_variables
 
 SECTION = "configuration"
 DEFAULT = "default"

@@ -4,8 +4,9 @@ The file is upstream's declarative configuration; its ``distribution`` section i
 distribution's own settings go. Ours are under ``distribution.podcast_kg_otel``, each key
 the setting's ``PODCAST_KG_OTEL_*`` variable without the prefix, in lower case, with the
 variable's unit (``exit_timeout_ms: 250``, ``tail_sampling: true``). Each value is checked
-by the setting's parser, so a bad one gives the same one warning as a bad variable. The
-file wins over the variable; when both are set and differ, one warning names both.
+by the setting's parser (``loader.from_file``), so a bad one gives the same one warning as
+a bad variable. The file wins over the variable; when both are set and differ, one warning
+names both.
 """
 
 from __future__ import annotations
@@ -16,15 +17,13 @@ from typing import Any
 
 from podcast_kg_otel_util.failopen import log_once
 
-from podcast_kg_otel.settings import loader
-from podcast_kg_otel.settings.declarations import SETTINGS, Setting
+from podcast_kg_otel.settings.declarations import SETTINGS
 
 OTEL_CONFIG_FILE = "OTEL_CONFIG_FILE"
 #: The spelling of SDK 1.43, before the variable was renamed.
 OTEL_EXPERIMENTAL_CONFIG_FILE = "OTEL_EXPERIMENTAL_CONFIG_FILE"
 INSTALL_HINT = "pip install 'podcast-kg-otel[config-file]'"
 DISTRIBUTION = "podcast_kg_otel"
-_PREFIX = "PODCAST_KG_OTEL_"
 
 _logger = logging.getLogger("podcast_kg_otel.config_file")
 
@@ -33,15 +32,8 @@ def warn(key: str, message: str) -> None:
     log_once(_logger, f"config-file-{key}", f"podcast-kg-otel: {message}", exc_info=False)
 
 
-def file_key(setting: Setting) -> str | None:
-    """The key of ``setting`` in the file's ``distribution.podcast_kg_otel`` section."""
-    ours = [name for name in setting.variables if name.startswith(_PREFIX)]
-    return ours[0][len(_PREFIX) :].lower() if setting.runtime and ours else None
-
-
-FILE_SETTINGS: dict[str, Setting] = {
-    key: setting for setting in SETTINGS if (key := file_key(setting)) is not None
-}
+#: Our settings the file's ``distribution.podcast_kg_otel`` section can set, by key.
+FILE_SETTINGS = {setting.file_key: setting for setting in SETTINGS if setting.file_key}
 
 
 def config_file_variable(environ: Mapping[str, str]) -> str | None:
@@ -115,29 +107,3 @@ def section(environ: Mapping[str, str]) -> tuple[str, Mapping[str, Any]]:
             f"{', '.join(unknown)} (known: {', '.join(FILE_SETTINGS)}); ignored",
         )
     return variable, {key: value for key, value in values.items() if key in FILE_SETTINGS}
-
-
-def from_file(
-    setting: Setting,
-    variable: str,
-    values: Mapping[str, Any],
-    env_value: Any,
-    environ: Mapping[str, str],
-    shown: object | None = None,
-) -> Any:
-    """The file's value of ``setting`` (variables' unit) checked by its parser, else
-    ``env_value``; a variable set to something else gives one warning: the file wins."""
-    key = file_key(setting)
-    if key is None or key not in values:
-        return env_value
-    source = f"{variable} distribution.{DISTRIBUTION}.{key}"
-    fallback = setting.used_when_invalid if env_value is None else env_value
-    value = loader.checked(setting, source, values[key], fallback, shown=shown, environ=environ)
-    overridden = [name for name in setting.variables if loader.raw(environ, name) is not None]
-    if overridden and value != env_value:
-        names = ", ".join(overridden)
-        warn(
-            f"setting-{key}",
-            f"{source} and {names} both set {setting.name}: the file wins, {names} ignored",
-        )
-    return value

@@ -9,13 +9,15 @@ level of the precedence (a lower-precedence variable, else the default).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 from podcast_kg_otel_util import env as envtools
+from podcast_kg_otel_util.failopen import log_once
 
 from podcast_kg_otel.parsing import valid_endpoint
-from podcast_kg_otel.settings.declarations import (
+from podcast_kg_otel.settings.setting import (
     BOOL,
     CHOICE,
     FLOAT,
@@ -26,6 +28,8 @@ from podcast_kg_otel.settings.declarations import (
     Setting,
 )
 
+#: The configuration file's own logger (``config_file``): its conflicts are reported there.
+_file_logger = logging.getLogger("podcast_kg_otel.config_file")
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
@@ -218,3 +222,32 @@ def batch_within_queue(
     reason = f"larger than the queue size {queue}"
     envtools.report_bad_value(source, str(value), queue, reason, environ)
     return queue
+
+
+def from_file(
+    setting: Setting,
+    variable: str,
+    values: Mapping[str, Any],
+    env_value: Any,
+    environ: Mapping[str, str],
+    shown: object | None = None,
+) -> Any:
+    """The file's value of ``setting`` (variables' unit) checked by its parser, else
+    ``env_value``; a variable set to something else gives one warning: the file wins."""
+    key = setting.file_key
+    if key is None or key not in values:
+        return env_value
+    source = f"{variable} distribution.podcast_kg_otel.{key}"
+    fallback = setting.used_when_invalid if env_value is None else env_value
+    value = checked(setting, source, values[key], fallback, shown=shown, environ=environ)
+    overridden = [name for name in setting.variables if raw(environ, name) is not None]
+    if overridden and value != env_value:
+        names = ", ".join(overridden)
+        log_once(
+            _file_logger,
+            f"config-file-setting-{key}",
+            f"podcast-kg-otel: {source} and {names} both set {setting.name}: the file wins, "
+            f"{names} ignored",
+            exc_info=False,
+        )
+    return value

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from podcast_kg_otel.settings import file, loader
+from podcast_kg_otel.settings import loader
 from podcast_kg_otel.settings.declarations import SETTINGS, declared
 
 _RUNTIME = {setting.name: setting for setting in SETTINGS if setting.runtime}
@@ -54,11 +54,15 @@ class RuntimeSettings:
                 object.__setattr__(self, field.name, checked)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> RuntimeSettings:
-        """Every run-time setting from its variable, or from the configuration file's
-        ``distribution.podcast_kg_otel`` section (``settings.file``), which wins; bad
-        values give one warning each."""
-        file_variable, file_values = file.section(env)
+    def from_env(
+        cls,
+        env: Mapping[str, str],
+        file: tuple[str, Mapping[str, Any]] = ("", {}),
+    ) -> RuntimeSettings:
+        """Every run-time setting from its variable, or from ``file``: the configuration
+        file's variable and its ``distribution.podcast_kg_otel`` section
+        (``settings.file.section``), which wins; bad values give one warning each."""
+        file_variable, file_values = file
         # Asking for a tail ratio turns tail sampling on, unless it is set to false.
         ratio_set = loader.is_set(declared("runtime.tail_ratio"), env) or (
             "tail_sampling_ratio" in file_values
@@ -70,7 +74,7 @@ class RuntimeSettings:
             shown = "the head sampler's share" if name == "tail_ratio" else None
             value = loader.from_env(setting, env, shown=shown)
             if file_values:
-                value = file.from_file(setting, file_variable, file_values, value, env, shown)
+                value = loader.from_file(setting, file_variable, file_values, value, env, shown)
             values[name] = setting.to_field(value)
         if values["tail_slow_threshold"] == 0:
             values["tail_slow_threshold"] = None  # 0 ms: off

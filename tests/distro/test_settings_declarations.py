@@ -9,7 +9,9 @@ import sys
 
 from podcast_kg_otel import environment_variables
 from podcast_kg_otel.config import TracingConfig
-from podcast_kg_otel.settings import SETTINGS, RuntimeSettings, declared, docs, variables
+from podcast_kg_otel.settings import docs
+from podcast_kg_otel.settings.declarations import SETTINGS, declared, variables
+from podcast_kg_otel.settings.runtime_settings import RuntimeSettings
 
 
 def test_committed_docs_table_is_the_generated_one() -> None:

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from podcast_kg_otel.config import TracingConfig
-from podcast_kg_otel.settings import RuntimeSettings, declared
+from podcast_kg_otel.settings.declarations import declared
 from podcast_kg_otel.settings.file import FILE_SETTINGS
+from podcast_kg_otel.settings.runtime_settings import RuntimeSettings
 
 
 def _file(tmp_path: Path, body: str) -> dict[str, str]:
