@@ -29,6 +29,7 @@ from podcast_kg_otel.doctor.findings import (
 from podcast_kg_otel.settings.declarations import configuration_variables
 
 SECTION = "configuration"
+_FILE_VARIABLES = (config_file.OTEL_CONFIG_FILE, config_file.OTEL_EXPERIMENTAL_CONFIG_FILE)
 DEFAULT = "default"
 #: Setting values never printed as they are (they carry credentials).
 _SECRET_FIELDS = frozenset({"headers"})
@@ -105,7 +106,8 @@ def attribute_sources(
             deciding = [name for name in present if field in solo.get(name, ())]
         if deciding:
             sources[field] = deciding
-    used = {name for names in sources.values() for name in names}
+    # The file also decides what no field shows (the SDK's providers): never "unused".
+    used = {name for names in sources.values() for name in names} | set(_FILE_VARIABLES)
     return sources, [name for name in present if name not in used]
 
 

@@ -4,8 +4,9 @@ its parser and bounds, its default and one line of documentation.
 
 The loader (``loader``) reads these for the environment, explicit arguments and the
 configuration file alike; ``docs/configuration.md`` is generated from them (``docs``).
-A declaration whose ``kind`` is ``COMPOSITE`` is read by its own function in
-``config_env`` (several variables combine into one value, e.g. the endpoint); one whose
+A declaration whose ``kind`` is ``COMPOSITE`` is read by a function of its own in
+``config_env`` (several variables combine into one value, e.g. the endpoint) or
+``settings.file`` (the configuration file); one whose
 ``field`` is empty is read where it is used (named in its ``doc``).
 
 This module imports nothing from the rest of the distro but its fixed tables.
@@ -395,12 +396,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "",
         ("OTEL_CONFIG_FILE", "OTEL_EXPERIMENTAL_CONFIG_FILE"),
-        ELSEWHERE,
+        COMPOSITE,
         None,
         shown_default="–",
         doc="A declarative configuration file (the `config-file` extra): the SDK is configured "
         "from it as upstream defines, and our extensions apply on top (README, *A configuration "
-        "file*). `OTEL_EXPERIMENTAL_CONFIG_FILE` is the old name (one warning).",
+        "file*); our run-time settings can go in its `distribution.podcast_kg_otel` section (see "
+        "above). `OTEL_EXPERIMENTAL_CONFIG_FILE` is the old name (one warning).",
     ),
     Setting(
         "jaeger_host",

@@ -166,3 +166,14 @@ def test_every_runtime_variable_has_a_file_key() -> None:
     assert {f"runtime.{name}" for name in RuntimeSettings.__dataclass_fields__} - set(keys) == {
         "runtime.export_warning_interval"  # set in code only: no variable
     }
+
+
+def test_doctor_names_the_file_as_the_source_of_its_settings(tmp_path) -> None:
+    from podcast_kg_otel.doctor.settings import check_configuration
+
+    env = _file(tmp_path, "    exit_timeout_ms: 1000\n")
+    payload, problems = check_configuration(env)
+    settings = {setting["name"]: setting for setting in payload["settings"]}
+    assert settings["runtime.exit_timeout"]["value"] == 1.0
+    assert settings["runtime.exit_timeout"]["source"] == "OTEL_CONFIG_FILE"
+    assert payload["unused_variables"] == [] and problems == []
