@@ -15,7 +15,7 @@ from opentelemetry import propagate
 from opentelemetry.context import Context
 from opentelemetry.propagators.composite import CompositePropagator
 from opentelemetry.propagators.textmap import TextMapPropagator
-from podcast_kg_otel_util.failopen import log_once
+from podcast_kg_otel_util.failopen import guard
 
 from podcast_kg_otel import components
 
@@ -26,14 +26,12 @@ def install_propagators(names: Iterable[str]) -> TextMapPropagator:
     """Make the propagators named by `names` (entry points) the global textmap."""
     propagators: list[TextMapPropagator] = []
     for name in names:
-        try:
+        with guard(
+            _logger,
+            f"propagator-{name}",
+            f"podcast-kg-otel: propagator {name!r} failed to load; skipping it",
+        ):
             propagators.append(components.load(components.PROPAGATOR_GROUP, name)())
-        except Exception:
-            log_once(
-                _logger,
-                f"propagator-{name}",
-                f"podcast-kg-otel: propagator {name!r} failed to load; skipping it",
-            )
     composite = CompositePropagator(propagators)
     propagate.set_global_textmap(composite)
     return composite

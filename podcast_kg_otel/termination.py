@@ -28,7 +28,7 @@ import time
 from types import FrameType
 from typing import Protocol
 
-from podcast_kg_otel_util.failopen import log_once
+from podcast_kg_otel_util.failopen import guard
 
 _logger = logging.getLogger(__name__)
 
@@ -169,8 +169,7 @@ def _flush_in_thread(exit_: Exit, max_seconds: float) -> None:
 
 def _flush_quietly(exit_: Exit) -> None:
     try:
-        exit_.run()
-    except Exception:
-        log_once(_logger, "sigterm-flush", "podcast-kg-otel: flush on SIGTERM failed")
+        with guard(_logger, "sigterm-flush", "podcast-kg-otel: flush on SIGTERM failed"):
+            exit_.run()
     finally:
         sys.stderr.flush()

@@ -23,7 +23,7 @@ from opentelemetry.trace import Link, SpanKind
 from opentelemetry.trace.span import TraceState
 from opentelemetry.util.types import Attributes
 from podcast_kg_otel_util import env as envtools
-from podcast_kg_otel_util.failopen import log_once
+from podcast_kg_otel_util.failopen import guard
 
 from podcast_kg_otel import environment_variables as names
 from podcast_kg_otel import notices
@@ -264,11 +264,10 @@ class JaegerRemoteSampler(Sampler):
         # Our own HTTP calls must not become spans of an instrumented HTTP library.
         attach(set_value(_SUPPRESS_INSTRUMENTATION_KEY, True))
         stop = self._stop
+        poll = guard(_logger, "remote-sampling-poll", "podcast-kg-otel: sampling poll failed")
         while not stop.is_set():
-            try:
+            with poll:  # a bug of ours must not end the polling
                 self.poll_once()
-            except Exception:  # a bug of ours must not end the polling
-                log_once(_logger, "remote-sampling-poll", "podcast-kg-otel: sampling poll failed")
             stop.wait(self.polling_interval)
 
     def _after_fork_in_child(self) -> None:

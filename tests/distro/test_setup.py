@@ -88,6 +88,22 @@ def test_tracing_off_installs_no_provider_but_still_the_propagators(restore_text
     ]
 
 
+def test_a_propagator_that_fails_to_load_is_skipped_with_one_warning(
+    restore_textmap: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    from podcast_kg_otel_util import failopen
+
+    failopen._logged.clear()
+    installed = install_propagators(("tracecontext", "no-such-propagator", "baggage"))
+    assert [type(p).__name__ for p in installed._propagators] == [
+        "TraceContextTextMapPropagator",
+        "W3CBaggagePropagator",
+    ]
+    assert [r.getMessage() for r in caplog.records if r.name == "podcast_kg_otel.propagation"] == [
+        "podcast-kg-otel: propagator 'no-such-propagator' failed to load; skipping it"
+    ]
+
+
 def test_propagators_take_effect_whatever_the_import_order(
     restore_textmap: None, provider: TracerProvider
 ) -> None:
