@@ -173,3 +173,22 @@ def test_unusable_file_falls_back_to_the_environment(
     assert lines[0].startswith(f"podcast-kg-otel: OTEL_CONFIG_FILE={path} could not be used (")
     assert lines[0].endswith("); configuring from the environment instead")
     assert jaeger.wait_for_trace(service_name).root.name == "fallback"
+
+
+def test_our_settings_from_the_files_distribution_section(
+    stack, jaeger, service_name, run_instrumented, tmp_path
+):
+    """Traced functions and tail sampling set in the file itself, not in variables."""
+    path = _file(tmp_path, service_name, _otlp(stack))
+    with open(path, "a") as file:
+        file.write(
+            "distribution:\n  podcast_kg_otel:\n"
+            "    traced_functions: '__main__:process'\n    tail_sampling_ratio: 0\n"
+        )
+    completed = run_instrumented(PROGRAM, env={**_base_env(), "OTEL_CONFIG_FILE": path})
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stderr.strip() == ""
+    traces = jaeger.wait_for_traces(service_name, count=1, settle=1.5)
+    kept = [t for t in traces if t.root.name.endswith("process")]
+    assert len(kept) == 1, [t.root.name for t in traces]
+    assert kept[0].root.status_code == "ERROR"
