@@ -1,6 +1,9 @@
-"""Reading `TracingConfig`'s fields from the environment: each group of settings from its
-standard ``OTEL_*`` variables first, then the tracing guide's legacy ones. A bad value gives
-exactly one warning (variable, bad value, value used) and falls back to the next level."""
+"""Reading `TracingConfig`'s fields from the environment: each declared setting through
+the loader (``settings.loader``), standard ``OTEL_*`` variables first, then the tracing
+guide's legacy ones; the settings whose variables combine (endpoint, exporters, sampler,
+headers, propagators, resource attributes, instrumentations) by a function each. A bad
+value gives exactly one warning (variable, bad value, value used) and falls back to the
+next level."""
 
 from __future__ import annotations
 
@@ -20,7 +23,6 @@ from podcast_kg_otel.defaults import (
     OTLP_EXPORTER,
     RATIO_SAMPLERS,
     REMOTE_SAMPLERS,
-    SPAN_LIMIT_VARIABLES,
     TRACES_PATH,
     legacy_endpoint,
     legacy_exporters,
@@ -38,6 +40,7 @@ from podcast_kg_otel.settings.declarations import (
     declared,
     declared_variable,
 )
+from podcast_kg_otel.settings.sdk_variables import bad_span_limits
 
 _raw = loader.raw
 #: Fields read together by ``_endpoint_settings`` (each one's fallback depends on another).
@@ -270,14 +273,4 @@ def _disabled_instrumentations(env: Mapping[str, str]) -> frozenset[str]:
 def _span_limits(env: Mapping[str, str]) -> dict[str, int]:
     """SpanLimits arguments for the limit variables that are set but invalid (the SDK
     raises on those); valid ones are left for the SDK to read."""
-    limits: dict[str, int] = {}
-    for variable, (argument, default) in SPAN_LIMIT_VARIABLES.items():
-        raw = _raw(env, variable)
-        if raw is None:
-            continue
-        if raw.isdigit():
-            continue
-        used = "unlimited" if default < 0 else default
-        envtools.report_bad_value(variable, raw, used, "expected a non-negative integer", env)
-        limits[argument] = default
-    return limits
+    return dict(bad_span_limits(env).values())

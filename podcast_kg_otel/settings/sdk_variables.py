@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 from podcast_kg_otel_util import env as envtools
@@ -97,15 +97,19 @@ def _repair_sampler_arg(environ: MutableMapping[str, str]) -> None:
     _repair_setting(ratio, environ)
 
 
-def _repair_span_limits(environ: MutableMapping[str, str]) -> None:
-    """A non-integer limit raises inside the SDK: removed, with one warning."""
-    for variable, (_, default) in SPAN_LIMIT_VARIABLES.items():
+def bad_span_limits(environ: Mapping[str, str]) -> dict[str, tuple[str, int]]:
+    """The span-limit variables set to something other than a non-negative integer (the
+    SDK raises on those), each warned about once: variable -> (``SpanLimits`` argument,
+    the SDK default used instead)."""
+    bad: dict[str, tuple[str, int]] = {}
+    for variable, (argument, default) in SPAN_LIMIT_VARIABLES.items():
         text = loader.raw(environ, variable)
         if text is None or text.isdigit():
             continue
         used = "unlimited" if default < 0 else default
         envtools.report_bad_value(variable, text, used, "expected a non-negative integer", environ)
-        environ.pop(variable, None)
+        bad[variable] = (argument, default)
+    return bad
 
 
 def repair(environ: MutableMapping[str, str] | None = None) -> None:
@@ -117,4 +121,5 @@ def repair(environ: MutableMapping[str, str] | None = None) -> None:
             _repair_setting(setting, env)
     _repair_batches(env)
     _repair_sampler_arg(env)
-    _repair_span_limits(env)
+    for variable in bad_span_limits(env):
+        env.pop(variable, None)  # the SDK default applies
