@@ -33,6 +33,7 @@ from podcast_kg_otel.settings.setting import (
     FLOAT,
     HOST,
     INT,
+    NAMES,
     PORT,
     RESOURCE,
     TEXT,
@@ -365,14 +366,32 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "",
         ("OTEL_SEMCONV_STABILITY_OPT_IN",),
-        ELSEWHERE,
+        NAMES,
         STABLE_SEMCONV,
+        sdk=NAMES,
         shown_default=f"`{STABLE_SEMCONV}` under our distro",
         doc="Read by the contrib instrumentations (redis, requests, httpx): the stable HTTP "
         "and database names (`http.request.method`, `url.full`, `db.system.name`, ...), as our "
-        "own plugins emit. A value of your own is used exactly as given (e.g. `http/dup` for "
+        "own plugins emit. A value of your own is used as given (e.g. `http/dup` for "
         "both vocabularies during a dashboard migration; leaving out `database` brings back "
-        "the old database names).",
+        "the old database names); a name the installed instrumentation library does not know "
+        "(ignored by it) gives one warning.",
+    ),
+    *(
+        Setting(
+            "",
+            (f"OTEL_EXPORTER_OTLP{signal}_INSECURE",),
+            BOOL,
+            None,
+            sdk=BOOL,
+            inherits="OTEL_EXPORTER_OTLP_INSECURE" if signal else "",
+            shown_default="from the endpoint's scheme",
+            doc=f"gRPC{signal.replace('_', ' ').lower()} export: `true` for a plain-text "
+            "connection. The exporters take only `true`: `yes`/`1`/`on` are written as "
+            "`true`, `no`/`0`/`off` as `false` before they read them; another value is removed "
+            "(one warning).",
+        )
+        for signal in ("", "_TRACES", "_METRICS", "_LOGS")
     ),
     Setting(
         "",

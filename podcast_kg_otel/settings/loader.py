@@ -125,6 +125,15 @@ def parse(setting: Setting, value: object) -> Any:
     raise TypeError(f"{setting.field} ({kind}) has a reader of its own")
 
 
+def valid(setting: Setting, value: object) -> bool:
+    """True when ``setting``'s parser takes ``value``."""
+    try:
+        parse(setting, value)
+    except _Bad:
+        return False
+    return True
+
+
 def checked(
     setting: Setting,
     source: str,
@@ -140,7 +149,7 @@ def checked(
     try:
         return parse(setting, value)
     except _Bad as bad:
-        used = fallback if shown is None else shown
+        used = shown if fallback is None and shown is not None else fallback
         envtools.report_bad_value(source, str(value), used, str(bad), environ)
         return fallback
 
@@ -186,7 +195,7 @@ def argument(
     try:
         parsed = parse(setting, scaled)
     except _Bad as bad:
-        used = fallback if shown is None else shown
+        used = shown if fallback is None and shown is not None else fallback
         envtools.report_bad_value(name, str(value), used, str(bad))
         return fallback
     if setting.scale != 1.0:

@@ -23,7 +23,15 @@ from podcast_kg_otel_util import env as envtools
 
 from podcast_kg_otel.defaults import RATIO_SAMPLERS, SPAN_LIMIT_VARIABLES
 from podcast_kg_otel.settings import loader
-from podcast_kg_otel.settings.declarations import FLOAT, INT, SETTINGS, Setting, declared
+from podcast_kg_otel.settings.declarations import (
+    BOOL,
+    FLOAT,
+    INT,
+    NAMES,
+    SETTINGS,
+    Setting,
+    declared,
+)
 
 #: (export batch size, queue size) variables: the SDK raises when the batch is larger.
 _BATCH_PAIRS = (
@@ -36,21 +44,26 @@ def _text(value: Any, kind: str) -> str:
     """``value`` written the way the SDK parses it."""
     if kind == INT:
         return str(int(value))
+    if kind == BOOL:
+        return "true" if value else "false"
     return str(value)
 
 
 def _repair_setting(setting: Setting, environ: MutableMapping[str, str]) -> None:
     """Each set variable of ``setting`` that its parser rejects is rewritten to the value
-    used instead (the warning is the loader's, so the configuration's is not repeated);
-    a valid one the SDK could not read (``5000.0`` read with ``int()``) is normalized."""
+    used instead, or removed when the SDK falls back to that value itself (the warning is
+    the loader's, so the configuration's is not repeated); a valid one the SDK could not
+    read (``5000.0`` read with ``int()``, ``yes`` for ``true``) is normalized."""
     for position, variable in enumerate(setting.variables):
         text = loader.raw(environ, variable)
         if text is None:
             continue
         inherited = (setting.inherits,) if setting.inherits else ()
         below = dataclasses.replace(setting, variables=(*setting.variables[position:], *inherited))
-        used = loader.from_env(below, environ)
-        if used is None:
+        shown = setting.shown_default if setting.default is None else None
+        used = loader.from_env(below, environ, shown=shown)
+        if used is None or (setting.inherits and not loader.valid(setting, text)):
+            # The SDK falls back to the inherited variable itself (read when it changes).
             environ.pop(variable, None)
             continue
         rewritten = _text(used, setting.sdk)
@@ -67,6 +80,8 @@ def _same(text: str, value: Any, kind: str) -> bool:
             return float(text) == value
     except ValueError:
         return False
+    if kind == BOOL:
+        return text.lower() == _text(value, kind)
     return text.lower() == value
 
 
@@ -97,6 +112,35 @@ def _repair_sampler_arg(environ: MutableMapping[str, str]) -> None:
     _repair_setting(ratio, environ)
 
 
+def _known_opt_ins() -> tuple[str, ...]:
+    """The ``OTEL_SEMCONV_STABILITY_OPT_IN`` names the installed instrumentation library
+    understands (it ignores any other)."""
+    from opentelemetry.instrumentation._semconv import _StabilityMode
+
+    return tuple(mode.value for mode in _StabilityMode if mode is not _StabilityMode.DEFAULT)
+
+
+def _repair_names(setting: Setting, environ: MutableMapping[str, str]) -> None:
+    """A list whose reader silently ignores unknown names: one warning naming them, and
+    the list the reader will act on written back."""
+    for variable in setting.variables:
+        text = loader.raw(environ, variable)
+        if text is None:
+            continue
+        try:
+            known = _known_opt_ins()
+        except ImportError:  # no instrumentation library: nobody reads it
+            return
+        names = [name.strip() for name in text.split(",") if name.strip()]
+        unknown = [name for name in names if name not in known]
+        if not unknown:
+            continue
+        used = ",".join(name for name in names if name in known)
+        reason = f"unknown name {', '.join(unknown)}; known: {', '.join(known)}"
+        envtools.report_bad_value(variable, text, used, reason, environ)
+        environ[variable] = used
+
+
 def bad_span_limits(environ: Mapping[str, str]) -> dict[str, tuple[str, int]]:
     """The span-limit variables set to something other than a non-negative integer (the
     SDK raises on those), each warned about once: variable -> (``SpanLimits`` argument,
@@ -117,7 +161,9 @@ def repair(environ: MutableMapping[str, str] | None = None) -> None:
     ``PODCAST_KG_OTEL_STRICT=true`` the first bad one raises ``ConfigurationError``."""
     env = os.environ if environ is None else environ
     for setting in SETTINGS:
-        if setting.sdk:
+        if setting.sdk == NAMES:
+            _repair_names(setting, env)
+        elif setting.sdk:
             _repair_setting(setting, env)
     _repair_batches(env)
     _repair_sampler_arg(env)

@@ -16,6 +16,8 @@ CHOICE = "choice"
 TEXT = "text"
 PORT = "port"
 HOST = "host"
+#: A comma-separated list of names, each one of ``choices`` (case-sensitive).
+NAMES = "names"
 #: Read by a function of its own in ``config_env`` (the variables combine).
 COMPOSITE = "composite"
 #: Read where it is used, or by the SDK / an instrumentation (documented here).

@@ -134,3 +134,38 @@ def test_strict_mode_stops_start_up_on_a_bad_sdk_value(monkeypatch: pytest.Monke
         sdk_variables.repair()
     with pytest.raises(SystemExit, match="OTEL_BLRP_EXPORT_TIMEOUT"):
         load_config()
+
+
+def test_insecure_flags_are_written_as_the_grpc_exporter_reads_them(
+    monkeypatch: pytest.MonkeyPatch, our_warnings: Callable[[], list[str]]
+) -> None:
+    """The exporter takes only ``true``: ``yes`` would silently mean a TLS connection to a
+    plain-text collector (every export failing)."""
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4317")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_INSECURE", "no")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_TRACES_INSECURE", "maybe")
+    sdk_variables.repair()
+    assert GrpcExporter()._insecure is False  # "no", written as "false", then inherited
+    (message,) = our_warnings()
+    assert message == (
+        "OTEL_EXPORTER_OTLP_TRACES_INSECURE='maybe' is invalid (expected true or false); "
+        "using False instead"
+    )
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_INSECURE", "yes")
+    sdk_variables.repair()
+    assert GrpcExporter()._insecure is True
+
+
+def test_unknown_semconv_opt_in_names_warn_once(
+    monkeypatch: pytest.MonkeyPatch, our_warnings: Callable[[], list[str]]
+) -> None:
+    monkeypatch.setenv("OTEL_SEMCONV_STABILITY_OPT_IN", "http/dup, databse")
+    sdk_variables.repair()
+    sdk_variables.repair()
+    (message,) = our_warnings()
+    assert message.startswith("OTEL_SEMCONV_STABILITY_OPT_IN='http/dup, databse' is invalid")
+    assert "unknown name databse; known: http, http/dup, database" in message
+    assert message.endswith("using 'http/dup' instead")
+    import os
+
+    assert os.environ["OTEL_SEMCONV_STABILITY_OPT_IN"] == "http/dup"
