@@ -112,6 +112,13 @@ def _repair_sampler_arg(environ: MutableMapping[str, str]) -> None:
     _repair_setting(ratio, environ)
 
 
+#: Opt-in names every supported instrumentation release knows: a list of only these is
+#: not checked further (the library's own list costs an import of ~0.3 s).
+_KNOWN_OPT_INS = frozenset(
+    {"http", "http/dup", "database", "database/dup", "gen_ai_latest_experimental"}
+)
+
+
 def _known_opt_ins() -> tuple[str, ...]:
     """The ``OTEL_SEMCONV_STABILITY_OPT_IN`` names the installed instrumentation library
     understands (it ignores any other)."""
@@ -127,11 +134,13 @@ def _repair_names(setting: Setting, environ: MutableMapping[str, str]) -> None:
         text = loader.raw(environ, variable)
         if text is None:
             continue
+        names = [name.strip() for name in text.split(",") if name.strip()]
+        if _KNOWN_OPT_INS.issuperset(names):
+            continue
         try:
             known = _known_opt_ins()
         except ImportError:  # no instrumentation library: nobody reads it
             return
-        names = [name.strip() for name in text.split(",") if name.strip()]
         unknown = [name for name in names if name not in known]
         if not unknown:
             continue
