@@ -7,7 +7,6 @@ next level."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -33,8 +32,8 @@ from podcast_kg_otel.settings import loader
 from podcast_kg_otel.settings.declarations import (
     COMPOSITE,
     ELSEWHERE,
-    FLOAT,
     INSTRUMENT_FLAGS,
+    RATIO_SAMPLER_ARG,
     RESOURCE,
     SETTINGS,
     declared,
@@ -199,18 +198,12 @@ def _sampler_settings(env: Mapping[str, str], sampling_rate: float | None) -> di
         return values
     values["sampler"] = name
     if name in RATIO_SAMPLERS:
-        values["sampler_arg"] = loader.from_env(_RATIO_ARG, env)
+        values["sampler_arg"] = loader.from_env(RATIO_SAMPLER_ARG, env)
     elif name in REMOTE_SAMPLERS:
         values["sampler_arg"] = _remote_sampler_arg(env)
     else:
-        values["sampler_arg"] = _raw(env, _RATIO_ARG.variables[0])
+        values["sampler_arg"] = _raw(env, RATIO_SAMPLER_ARG.variables[0])
     return values
-
-
-#: ``OTEL_TRACES_SAMPLER_ARG`` read as a ratio sampler's rate (a bad one: 1.0).
-_RATIO_ARG = dataclasses.replace(
-    declared("sampler_arg"), kind=FLOAT, default=1.0, minimum=0.0, maximum=1.0
-)
 
 
 def _remote_sampler_arg(env: Mapping[str, str]) -> str | None:
@@ -218,7 +211,7 @@ def _remote_sampler_arg(env: Mapping[str, str]) -> str | None:
     (a strict-mode error stops it) rather than when the sampler is built."""
     from podcast_kg_otel.remote_sampling import settings_from_arg
 
-    raw = _raw(env, _RATIO_ARG.variables[0])
+    raw = _raw(env, RATIO_SAMPLER_ARG.variables[0])
     settings_from_arg(raw, env)
     return raw
 

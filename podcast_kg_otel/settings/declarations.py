@@ -14,6 +14,8 @@ This module imports nothing from the rest of the distro but its fixed tables.
 
 from __future__ import annotations
 
+import dataclasses
+
 from podcast_kg_otel.defaults import (
     COMPRESSIONS,
     DEFAULT_ENVIRONMENT,
@@ -716,3 +718,9 @@ def configuration_variables() -> tuple[str, ...]:
         if "[" not in name
     }
     return tuple(sorted(names))
+
+
+#: ``OTEL_TRACES_SAMPLER_ARG`` as the ratio samplers read it: a rate (a bad one means 1.0).
+RATIO_SAMPLER_ARG = dataclasses.replace(
+    declared("sampler_arg"), kind=FLOAT, default=1.0, minimum=0.0, maximum=1.0, sdk=FLOAT
+)

@@ -28,9 +28,11 @@ from podcast_kg_otel.settings.declarations import (
     FLOAT,
     INT,
     NAMES,
+    RATIO_SAMPLER_ARG,
     SETTINGS,
     Setting,
     declared,
+    declared_variable,
 )
 
 #: (export batch size, queue size) variables: the SDK raises when the batch is larger.
@@ -90,16 +92,10 @@ def _repair_batches(environ: MutableMapping[str, str]) -> None:
         batch_text = loader.raw(environ, batch_variable)
         if batch_text is None:
             continue
-        queue = int(loader.raw(environ, queue_variable) or _default(queue_variable))
+        queue_text = loader.raw(environ, queue_variable)
+        queue = int(queue_text) if queue_text else declared_variable(queue_variable).default
         size = loader.batch_within_queue(int(batch_text), queue, batch_variable, batch_text)
         environ[batch_variable] = str(size)
-
-
-def _default(variable: str) -> Any:
-    for setting in SETTINGS:
-        if variable in setting.variables:
-            return setting.default
-    raise KeyError(variable)
 
 
 def _repair_sampler_arg(environ: MutableMapping[str, str]) -> None:
@@ -107,9 +103,7 @@ def _repair_sampler_arg(environ: MutableMapping[str, str]) -> None:
     sampler = (loader.raw(environ, declared("sampler").variables[0]) or "").lower()
     if sampler not in RATIO_SAMPLERS:
         return
-    arg = declared("sampler_arg")
-    ratio = dataclasses.replace(arg, kind=FLOAT, default=1.0, minimum=0.0, maximum=1.0, sdk=FLOAT)
-    _repair_setting(ratio, environ)
+    _repair_setting(RATIO_SAMPLER_ARG, environ)
 
 
 #: Opt-in names every supported instrumentation release knows: a list of only these is
