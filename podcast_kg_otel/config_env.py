@@ -39,7 +39,6 @@ from podcast_kg_otel.settings.declarations import (
     declared,
     declared_variable,
 )
-from podcast_kg_otel.settings.sdk_variables import bad_span_limits
 
 _raw = loader.raw
 #: Fields read together by ``_endpoint_settings`` (each one's fallback depends on another).
@@ -266,4 +265,4 @@ def _disabled_instrumentations(env: Mapping[str, str]) -> frozenset[str]:
 def _span_limits(env: Mapping[str, str]) -> dict[str, int]:
     """SpanLimits arguments for the limit variables that are set but invalid (the SDK
     raises on those); valid ones are left for the SDK to read."""
-    return dict(bad_span_limits(env).values())
+    return dict(loader.bad_span_limits(env).values())

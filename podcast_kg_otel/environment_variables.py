@@ -1,12 +1,11 @@
 """Names of the variables podcast-kg-otel reads beyond the SDK's, for the modules that
-refer to one by name. Each is declared once, with its precedence, parser, bounds, default
-and documentation, in ``podcast_kg_otel.settings`` (``docs/configuration.md`` is generated
-from there; a test checks that every name here is declared).
+refer to one by name. It imports nothing of the distro: the declarations stand on it. Each
+is declared once, with its precedence, parser, bounds, default and documentation, in
+``podcast_kg_otel.settings.declarations`` (``docs/configuration.md`` is generated from
+there; a test checks that every name here is declared).
 """
 
 from podcast_kg_otel_util.env import STRICT_ENV as PODCAST_KG_OTEL_STRICT
-
-from podcast_kg_otel.settings.declarations import INSTRUMENT_FLAGS
 
 JAEGER_HOST = "JAEGER_HOST"
 JAEGER_PORT = "JAEGER_PORT"
@@ -38,4 +37,15 @@ OTEL_SEMCONV_STABILITY_OPT_IN = "OTEL_SEMCONV_STABILITY_OPT_IN"
 PODCAST_KG_OTEL_JAEGER_QUERY_URL = "PODCAST_KG_OTEL_JAEGER_QUERY_URL"
 PODCAST_KG_OTEL_EXIT_SUMMARY = "PODCAST_KG_OTEL_EXIT_SUMMARY"
 
-__all__ = ["INSTRUMENT_FLAGS", "PODCAST_KG_OTEL_STRICT"]
+INSTRUMENT_FLAGS: dict[str, str] = {
+    "INSTRUMENT_NEO4J": "podcast_kg_neo4j",
+    "INSTRUMENT_REDIS": "redis",
+    "INSTRUMENT_REQUESTS": "requests",
+    "INSTRUMENT_LOGGING": "logging",
+    "INSTRUMENT_LANGCHAIN": "podcast_kg_langchain",
+    "INSTRUMENT_WHISPER": "podcast_kg_faster_whisper",
+}
+"""Legacy ``INSTRUMENT_*`` flags and the ``opentelemetry_instrumentor`` entry-point name each
+one disables when set to ``false``."""
+
+__all__ = ["PODCAST_KG_OTEL_STRICT"]

@@ -27,6 +27,7 @@ from podcast_kg_otel.defaults import (
     SPAN_LIMIT_VARIABLES,
     STABLE_SEMCONV,
 )
+from podcast_kg_otel.environment_variables import INSTRUMENT_FLAGS
 from podcast_kg_otel.settings.setting import (
     BOOL,
     CHOICE,
@@ -41,17 +42,6 @@ from podcast_kg_otel.settings.setting import (
     TEXT,
     Setting,
 )
-
-INSTRUMENT_FLAGS: dict[str, str] = {
-    "INSTRUMENT_NEO4J": "podcast_kg_neo4j",
-    "INSTRUMENT_REDIS": "redis",
-    "INSTRUMENT_REQUESTS": "requests",
-    "INSTRUMENT_LOGGING": "logging",
-    "INSTRUMENT_LANGCHAIN": "podcast_kg_langchain",
-    "INSTRUMENT_WHISPER": "podcast_kg_faster_whisper",
-}
-"""Legacy ``INSTRUMENT_*`` flags and the ``opentelemetry_instrumentor`` entry-point name each
-one disables when set to ``false``."""
 
 _COUNT_LIMITS = tuple(name for name, (_, default) in SPAN_LIMIT_VARIABLES.items() if default >= 0)
 _LENGTH_LIMITS = tuple(name for name, (_, default) in SPAN_LIMIT_VARIABLES.items() if default < 0)

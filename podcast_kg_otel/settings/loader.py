@@ -16,6 +16,7 @@ from typing import Any
 from podcast_kg_otel_util import env as envtools
 from podcast_kg_otel_util.failopen import log_once
 
+from podcast_kg_otel.defaults import SPAN_LIMIT_VARIABLES
 from podcast_kg_otel.parsing import valid_endpoint
 from podcast_kg_otel.settings.setting import (
     BOOL,
@@ -219,6 +220,21 @@ def quiet(setting: Setting, env: Mapping[str, str]) -> Any:
         except _Bad:
             continue
     return setting.default
+
+
+def bad_span_limits(environ: Mapping[str, str]) -> dict[str, tuple[str, int]]:
+    """The span-limit variables set to something other than a non-negative integer (the
+    SDK raises on those), each warned about once: variable -> (``SpanLimits`` argument,
+    the SDK default used instead)."""
+    bad: dict[str, tuple[str, int]] = {}
+    for variable, (argument, default) in SPAN_LIMIT_VARIABLES.items():
+        text = raw(environ, variable)
+        if text is None or text.isdigit():
+            continue
+        used = "unlimited" if default < 0 else default
+        envtools.report_bad_value(variable, text, used, "expected a non-negative integer", environ)
+        bad[variable] = (argument, default)
+    return bad
 
 
 def batch_within_queue(

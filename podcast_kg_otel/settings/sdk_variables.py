@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping, MutableMapping
+from collections.abc import MutableMapping
 from typing import Any
 
 from podcast_kg_otel_util import env as envtools
 
-from podcast_kg_otel.defaults import RATIO_SAMPLERS, SPAN_LIMIT_VARIABLES
+from podcast_kg_otel.defaults import RATIO_SAMPLERS
 from podcast_kg_otel.settings import loader
 from podcast_kg_otel.settings.declarations import (
     BOOL,
@@ -144,21 +144,6 @@ def _repair_names(setting: Setting, environ: MutableMapping[str, str]) -> None:
         environ[variable] = used
 
 
-def bad_span_limits(environ: Mapping[str, str]) -> dict[str, tuple[str, int]]:
-    """The span-limit variables set to something other than a non-negative integer (the
-    SDK raises on those), each warned about once: variable -> (``SpanLimits`` argument,
-    the SDK default used instead)."""
-    bad: dict[str, tuple[str, int]] = {}
-    for variable, (argument, default) in SPAN_LIMIT_VARIABLES.items():
-        text = loader.raw(environ, variable)
-        if text is None or text.isdigit():
-            continue
-        used = "unlimited" if default < 0 else default
-        envtools.report_bad_value(variable, text, used, "expected a non-negative integer", environ)
-        bad[variable] = (argument, default)
-    return bad
-
-
 def repair(environ: MutableMapping[str, str] | None = None) -> None:
     """Repair every SDK-read variable in ``environ`` (``os.environ``); under
     ``PODCAST_KG_OTEL_STRICT=true`` the first bad one raises ``ConfigurationError``."""
@@ -170,5 +155,5 @@ def repair(environ: MutableMapping[str, str] | None = None) -> None:
             _repair_setting(setting, env)
     _repair_batches(env)
     _repair_sampler_arg(env)
-    for variable in bad_span_limits(env):
+    for variable in loader.bad_span_limits(env):
         env.pop(variable, None)  # the SDK default applies

@@ -12,8 +12,13 @@ import podcast_kg_otel
 
 _TOOL = Path(__file__).resolve().parents[2] / "tools" / "import_depth.py"
 _ROOT = Path(podcast_kg_otel.__file__).resolve().parent
-#: What the configuration layer may stand on besides itself: tables and parsers.
-_BELOW = {"podcast_kg_otel", "podcast_kg_otel.defaults", "podcast_kg_otel.parsing"}
+#: What the configuration layer may stand on besides itself: names, tables and parsers.
+_BELOW = {
+    "podcast_kg_otel",
+    "podcast_kg_otel.defaults",
+    "podcast_kg_otel.environment_variables",
+    "podcast_kg_otel.parsing",
+}
 
 
 def _graph(everywhere: bool) -> dict[str, set[str]]:
