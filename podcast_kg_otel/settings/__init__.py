@@ -8,4 +8,9 @@ declarations (``docs``).
 It imports nothing from the runtime wiring (configurator, runtime, sampling, exporting):
 they import it. Import the modules themselves; this one re-exports nothing, so that it
 adds no layer.
+
+A new setting is one ``Setting`` in ``declarations.SETTINGS`` (variables, parser, bounds,
+default, doc) plus, when it is a field, one typed line naming it in ``TracingConfig`` or
+``RuntimeSettings`` (its default comes from the declaration), then its use; ``make docs``
+regenerates the table, and the tests fail until both agree.
 """
