@@ -8,6 +8,7 @@ the ledgers of this process for programs and tests.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import weakref
 from collections.abc import Callable
@@ -62,6 +63,26 @@ class ExportStats:
             after_shutdown=self.after_shutdown + other.after_shutdown,
             last_failure=other.last_failure or self.last_failure,
         )
+
+
+class Tally:
+    """A count any thread bumps without a lock, for the per-span path.
+
+    ``bump()`` is ``next()`` on an ``itertools.count``: one C call, atomic under the GIL,
+    where ``+= 1`` on an attribute can lose counts between threads and a lock costs ten
+    times as much (~1 µs). ``value`` reads the count without advancing it (from its
+    ``repr``, the one way a count shows its state).
+    """
+
+    __slots__ = ("_count", "bump")
+
+    def __init__(self) -> None:
+        self._count = itertools.count()
+        self.bump = self._count.__next__
+
+    @property
+    def value(self) -> int:
+        return int(repr(self._count)[len("count(") : -1])
 
 
 class SpanLedger:

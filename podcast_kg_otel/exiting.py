@@ -6,7 +6,9 @@ spent.
   them (the ordering problem of pydantic/logfire#108).
 * ``ExitHandler`` replaces the providers' own ``atexit`` shutdown: it ends open spans in
   the calling thread, shuts the providers down in a helper thread, stops waiting when
-  the budget is spent, and prints one exact line for every span that was not delivered.
+  the budget is spent (a batch already on its way to a collector that is answering gets
+  ``IN_FLIGHT_GRACE`` to be answered, so it is counted as what became of it), and prints
+  one exact line for every span that was not delivered.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ from podcast_kg_otel.exporting import CountingBatchSpanProcessor, QuietSpanExpor
 ENDED_AT_EXIT = "podcast_kg_otel.span.ended_at_exit"
 #: How much longer than its budget the exit may wait while export is making progress.
 EXIT_EXTENSION = 5.0
+#: Past that, how long a batch already on its way to an answering collector may take to
+#: be answered: cutting it would count as lost a batch the collector may have stored.
+IN_FLIGHT_GRACE = 1.0
 
 _logger = logging.getLogger("podcast_kg_otel.export")
 _SDK_SPAN_LOGGER = logging.getLogger("opentelemetry.sdk.trace")
@@ -72,13 +77,10 @@ class OpenSpanTracker(SpanProcessor):
         self._open: dict[tuple[int, int], weakref.ref[Span]] = {}
         self._prune_at = self._PRUNE_MIN
 
-    @staticmethod
-    def _key(span: ReadableSpan) -> tuple[int, int]:
-        context = span.get_span_context()
-        return (context.trace_id, context.span_id)
-
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
-        self._open[self._key(span)] = weakref.ref(span)
+        # Inline rather than a helper method: this runs for every span.
+        context = span.context
+        self._open[(context.trace_id, context.span_id)] = weakref.ref(span)
         if len(self._open) > self._prune_at:
             self._prune()
 
@@ -90,7 +92,8 @@ class OpenSpanTracker(SpanProcessor):
 
     def on_end(self, span: ReadableSpan) -> None:
         # The SDK passes a new ReadableSpan to on_end, hence the key by span context.
-        self._open.pop(self._key(span), None)
+        context = span.context
+        self._open.pop((context.trace_id, context.span_id), None)
 
     def open_spans(self) -> list[Span]:
         # dict.copy() runs without releasing the GIL: safe while other threads add spans.
@@ -221,6 +224,7 @@ class ExitHandler:
         # not a dead one: give it up to EXIT_EXTENSION more, so a busy machine, where one
         # batch can take longer than the whole budget, loses no span.
         hard_deadline = deadline + EXIT_EXTENSION
+        answering = [e for e in exporters if e.making_progress(EXIT_EXTENSION)]
         while (
             worker.is_alive()
             and time.monotonic() < hard_deadline
@@ -229,6 +233,11 @@ class ExitHandler:
             worker.join(0.02)
         if worker.is_alive():
             self.timed_out = True
+            for exporter in exporters:
+                exporter.stop_sending()
+            grace_end = time.monotonic() + IN_FLIGHT_GRACE
+            while any(e.sending for e in answering) and time.monotonic() < grace_end:
+                worker.join(0.01)
             for exporter in exporters:
                 exporter.abort()
             worker.join(max(0.0, deadline - time.monotonic()))

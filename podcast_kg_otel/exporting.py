@@ -10,7 +10,8 @@ its queue is full with a count-less ``Queue full, dropping Span.``. Here:
   at most per interval says where the collector was expected, how many spans were
   dropped and why, and the exit prints the exact total (``final_report``).
 * ``CountingBatchSpanProcessor`` counts every span it is handed in the pipeline's
-  ``SpanLedger`` (see ``accounting``), including those its full queue drops. While the
+  ``SpanLedger`` (see ``accounting``), including those its full queue drops. On the
+  per-span path the counts are lock-free tallies the ledger reads when asked. While the
   exporter is still being built, a thread that would overflow the queue waits instead
   until the exporter is built and has taken its first batch: the build is starved of
   the GIL by a busy program (seconds), so without the wait a burst from a program's
@@ -50,6 +51,7 @@ from podcast_kg_otel.accounting import (
     QUEUE_FULL,
     ExportStats,
     SpanLedger,
+    Tally,
 )
 
 _logger = logging.getLogger("podcast_kg_otel.export")
@@ -185,6 +187,8 @@ class QuietSpanExporter(SpanExporter):
         self._exiting = False
         self._aborted = False
         self._shut_down = False
+        self._inner_shut_down = False
+        self._sending = False
         self._reported = ExportStats()
         self._last_report: float | None = None
 
@@ -267,6 +271,7 @@ class QuietSpanExporter(SpanExporter):
         self._reported = ExportStats()
         self._last_report = None
         self._exiting = self._aborted = self._shut_down = self._building = False
+        self._inner_shut_down = self._sending = False
 
     # SpanExporter ------------------------------------------------------------------
 
@@ -279,6 +284,7 @@ class QuietSpanExporter(SpanExporter):
             return SpanExportResult.FAILURE
         _quiet.active = True
         _quiet.first_message = None
+        self._sending = True
         try:
             result = self._inner().export(spans)
             message = _quiet.first_message
@@ -287,6 +293,7 @@ class QuietSpanExporter(SpanExporter):
             result, message, reason = SpanExportResult.FAILURE, "", _describe(error)
         finally:
             _quiet.active = False
+            self._sending = False
         if result is SpanExportResult.SUCCESS:
             self.ledger.add("delivered", count)
             self._last_success = time.monotonic()
@@ -315,8 +322,12 @@ class QuietSpanExporter(SpanExporter):
         if self._shut_down:
             return
         self._shut_down = True
-        if self._exporter is None:
+        self._shut_down_inner()
+
+    def _shut_down_inner(self) -> None:
+        if self._inner_shut_down or self._exporter is None:
             return
+        self._inner_shut_down = True
         _quiet.active = True
         try:
             self._exporter.shutdown()
@@ -369,11 +380,23 @@ class QuietSpanExporter(SpanExporter):
         """From now on, keep reports for the final line."""
         self._exiting = True
 
-    def abort(self) -> None:
-        """Interrupt retries of the real exporter (its shutdown wakes their sleeps); what
-        fails from now on failed for want of time."""
+    @property
+    def sending(self) -> bool:
+        """A batch is with the real exporter (on its way to the collector)."""
+        return self._sending
+
+    def stop_sending(self) -> None:
+        """Send no further batch: what reaches ``export`` from now on is dropped for want
+        of time. A batch already on its way is left to finish (see ``ExitHandler``)."""
         self._aborted = True
-        self.shutdown()
+        self._shut_down = True
+
+    def abort(self) -> None:
+        """Stop sending and interrupt retries of the real exporter (its shutdown wakes
+        their sleeps, and may cut a batch on its way); what fails from now on failed for
+        want of time."""
+        self.stop_sending()
+        self._shut_down_inner()
 
 
 def _difference(now: ExportStats, before: ExportStats) -> ExportStats:
@@ -436,7 +459,10 @@ class CountingBatchSpanProcessor(BatchSpanProcessor):
         self.ledger = exporter.ledger
         exporter.counts_ended = False
         self._warming = False
+        self._ended = Tally()
+        self.ledger.add_source("ended", lambda: self._ended.value)
         self._batch = getattr(self, "_batch_processor", None)
+        self._emit = getattr(self._batch, "emit", None)
         self._queue: _CountingQueue | None = None
         queue = getattr(self._batch, "_queue", None)
         if isinstance(queue, collections.deque) and queue.maxlen:
@@ -447,7 +473,7 @@ class CountingBatchSpanProcessor(BatchSpanProcessor):
     def on_end(self, span: ReadableSpan) -> None:
         if not (span.context is not None and span.context.trace_flags.sampled):
             return
-        self.ledger.add("ended")
+        self._ended.bump()
         if getattr(self._batch, "_shutdown", False):
             self.ledger.add(AFTER_SHUTDOWN)
             return
@@ -462,7 +488,10 @@ class CountingBatchSpanProcessor(BatchSpanProcessor):
                 exporter.build_now(BUILD_WAIT_SECONDS)
                 left = BUILD_WAIT_SECONDS - (time.monotonic() - started)
                 self._queue.wait_for_room(min(ROOM_WAIT_SECONDS, left))
-        super().on_end(span)
+        if self._emit is not None:  # what BatchSpanProcessor.on_end does after its checks
+            self._emit(span)
+        else:
+            super().on_end(span)
 
     @property
     def stats(self) -> ExportStats:
@@ -470,3 +499,4 @@ class CountingBatchSpanProcessor(BatchSpanProcessor):
 
     def reset_after_fork(self) -> None:
         self._warming = False
+        self._ended = Tally()

@@ -205,3 +205,62 @@ def test_export_stats_sums_the_tracked_pipelines(monkeypatch) -> None:
         stats.delivered = 0  # type: ignore[misc]
     first.shutdown()
     second.shutdown()
+
+
+def test_a_tally_counts_every_bump_from_many_threads_exactly() -> None:
+    tally = accounting.Tally()
+    start = threading.Barrier(8)
+
+    def bump() -> None:
+        start.wait()
+        for _ in range(20_000):
+            tally.bump()
+
+    threads = [threading.Thread(target=bump) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert tally.value == 160_000
+    assert tally.value == 160_000  # reading does not advance it
+
+
+def test_spans_ended_in_many_threads_are_each_counted_once() -> None:
+    memory = InMemorySpanExporter()
+    provider, processor = _pipeline(memory, max_queue_size=100_000, max_export_batch_size=512)
+    start = threading.Barrier(4)
+
+    def end_spans(worker: int) -> None:
+        start.wait()
+        _emit(provider, worker * 2_500, (worker + 1) * 2_500)
+
+    threads = [threading.Thread(target=end_spans, args=(w,)) for w in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    provider.force_flush()
+    provider.shutdown()
+
+    stats = processor.stats
+    assert (stats.ended, stats.delivered, stats.dropped, stats.pending) == (10_000, 10_000, 0, 0)
+    assert len({span.name for span in memory.get_finished_spans()}) == 10_000
+
+
+def test_after_the_fork_resets_the_counts_are_the_childs_own() -> None:
+    memory = InMemorySpanExporter()
+    provider, processor = _pipeline(memory, max_export_batch_size=512)
+    _emit(provider, 0, 7)
+    provider.force_flush()
+    assert (processor.stats.ended, processor.stats.delivered) == (7, 7)
+
+    processor.reset_after_fork()  # what the fork handlers call in the child
+    processor.quiet_exporter.reset_after_fork()
+    assert processor.stats.ended == 0
+    _emit(provider, 7, 10)
+    provider.force_flush()
+    provider.shutdown()
+
+    stats = processor.stats
+    assert (stats.ended, stats.delivered, stats.dropped, stats.pending) == (3, 3, 0, 0)

@@ -231,3 +231,103 @@ def test_before_fork_is_a_no_op_when_nothing_is_being_built():
     exporter = QuietSpanExporter(InMemorySpanExporter, "test")
     exporter.before_fork(timeout=30)
     assert not exporter.built
+
+
+def test_the_export_encoder_hashes_our_resource_once_not_per_span(monkeypatch) -> None:
+    """The OTLP encoder groups spans by resource, hashing it per span; ours is hashed when
+    it is built, and the hash is the SDK's for equal attributes."""
+    import pickle
+
+    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+    from opentelemetry.sdk.resources import Resource
+
+    from podcast_kg_otel.config import TracingConfig
+    from podcast_kg_otel.resource import HashOnceResource, build_resource
+
+    resource = build_resource(TracingConfig(service_name="hash-once"))
+    plain = Resource(resource.attributes, resource.schema_url)
+    assert isinstance(resource, HashOnceResource)
+    assert (hash(resource), resource) == (hash(plain), plain)
+
+    provider = TracerProvider(resource=resource, shutdown_on_exit=False)
+    memory = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    tracer = provider.get_tracer("t")
+    for index in range(512):
+        tracer.start_span(f"s{index}").end()
+    sdk_hashes = []
+    sdk_hash = Resource.__hash__
+    monkeypatch.setattr(Resource, "__hash__", lambda self: sdk_hashes.append(1) or sdk_hash(self))
+
+    encoded = encode_spans(memory.get_finished_spans())
+
+    assert sdk_hashes == []
+    assert [
+        len(scope.spans) for group in encoded.resource_spans for scope in group.scope_spans
+    ] == [512]
+    merged = resource.merge(Resource({"process.pid": 7}))  # as the fork handler does
+    assert isinstance(merged, HashOnceResource)
+    assert merged.attributes["process.pid"] == 7
+    monkeypatch.undo()
+    assert hash(merged) == hash(Resource(merged.attributes, merged.schema_url))
+    copy = pickle.loads(pickle.dumps(resource))
+    assert (type(copy), copy, hash(copy)) == (HashOnceResource, resource, hash(resource))
+
+
+class _SlowAfterFirst(SpanExporter):
+    """A collector that answers: the first batch at once, every later one after 0.3 s."""
+
+    def __init__(self) -> None:
+        self.memory = InMemorySpanExporter()
+        self.batches = 0
+        self.answering = threading.Lock()  # held while a batch is on its way
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        with self.answering:
+            self.batches += 1
+            if self.batches > 1:
+                time.sleep(0.3)
+            return self.memory.export(spans)
+
+    def shutdown(self) -> None:  # like the OTLP exporter, it cannot recall a sent batch
+        pass
+
+
+def test_an_exit_out_of_time_counts_the_batch_in_flight_as_what_became_of_it(
+    monkeypatch, caplog
+) -> None:
+    """The exit gives up while the collector is still answering: the batch on its way is
+    waited for, so what the collector got and what the exit line counts agree exactly."""
+    import podcast_kg_otel.exiting as exiting
+
+    monkeypatch.setattr(exiting, "EXIT_EXTENSION", 0.2)
+    collector = _SlowAfterFirst()
+    quiet = QuietSpanExporter(collector, "http://collector:4318/v1/traces")
+    processor = CountingBatchSpanProcessor(
+        quiet, max_queue_size=1000, max_export_batch_size=10, schedule_delay_millis=60000
+    )
+    provider = TracerProvider(shutdown_on_exit=False)
+    provider.add_span_processor(processor)
+    tracer = provider.get_tracer("t")
+    for index in range(10):
+        tracer.start_span(f"s{index}").end()
+    deadline = time.monotonic() + 10
+    while not collector.memory.get_finished_spans() and time.monotonic() < deadline:
+        time.sleep(0.01)  # the first batch answered: the collector is making progress
+    for index in range(10, 100):
+        tracer.start_span(f"s{index}").end()
+    handler = ExitHandler(0.05, processors=[processor])
+    handler.add_provider(provider)
+
+    with caplog.at_level(logging.WARNING, logger="podcast_kg_otel.export"):
+        handler.run()
+    with collector.answering:  # a batch still on its way has arrived (or never will)
+        received = {span.name for span in collector.memory.get_finished_spans()}
+    stats = processor.stats
+    assert handler.timed_out
+    assert stats.delivered == len(received)
+    assert (stats.ended, stats.delivered + stats.exit_budget, stats.pending) == (100, 100, 0)
+    assert stats.exit_budget > 0
+    assert _our_warnings(caplog)[-1].startswith(
+        f"podcast-kg-otel: dropped {stats.exit_budget} of 100 span(s) in all"
+    )
