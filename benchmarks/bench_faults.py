@@ -2,6 +2,8 @@
 
     python benchmarks/bench_faults.py [--scenarios down,silent,restart,burst,warm,sigterm,
                                       burst-term] [--protocols http,grpc] [--reps 2]
+                                      [--ours-env NAME=VALUE ...]
+    python benchmarks/bench_faults.py --per-span [--rounds 9]
 
 Each case is a fresh ``opentelemetry-instrument python workload.py`` process; ours and
 stock alternate case by case. Stock is selected in the same venv with
@@ -10,6 +12,15 @@ export are off for both (Jaeger takes traces only). The benchmark starts its own
 (the binary ``deploy/local/up`` built, ``deploy/local/jaeger.yaml`` with badger storage so
 a restart keeps what it stored) on free ports, stops and starts it by PID, and reads the
 delivered spans back from its query API. It never touches the shared stack.
+
+``--ours-env`` sets a variable for our runs only (e.g. ``OTEL_BSP_MAX_QUEUE_SIZE=16384`` to
+measure what a queue size buys); the header prints it.
+
+``--per-span`` times, in this process, what a burst costs per span: the main thread's
+``start_span`` + ``end`` under our pipeline (counting batch processor, open-span tracker,
+our resource) and under the stock SDK pipeline (``BatchSpanProcessor``, the SDK's default
+resource), both exporting to a sink that discards; and the export thread's OTLP encoding
+of a 512-span batch with each resource (the encoder hashes the resource of every span).
 
 Per case: spans ended (a counter the workload bumps after each ``end()``, read after the
 process is gone, so it is exact even after SIGTERM), spans delivered (in Jaeger), spans
@@ -263,7 +274,9 @@ def _reported(stderr: str, ours: bool) -> int | None:
     return int(match.group(1)) if match else 0
 
 
-def _env(endpoint: str, protocol: str, ours: bool, service: str) -> dict[str, str]:
+def _env(
+    endpoint: str, protocol: str, ours: bool, service: str, ours_env: dict[str, str]
+) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "PODCAST_KG_"))}
     env.update(
         OTEL_SERVICE_NAME=service,
@@ -273,8 +286,7 @@ def _env(endpoint: str, protocol: str, ours: bool, service: str) -> dict[str, st
         OTEL_EXPORTER_OTLP_PROTOCOL="grpc" if protocol == "grpc" else "http/protobuf",
         OTEL_EXPORTER_OTLP_ENDPOINT=endpoint,
     )
-    if not ours:
-        env.update(STOCK)
+    env.update(ours_env if ours else STOCK)
     return env
 
 
@@ -285,6 +297,7 @@ def _case(
     protocol: str,
     ours: bool,
     silent_port: int,
+    ours_env: dict[str, str],
 ) -> Outcome:
     service = f"bench-faults-{scenario}-{uuid.uuid4().hex[:8]}"
     reads_jaeger = scenario not in ("down", "silent")
@@ -294,7 +307,7 @@ def _case(
         endpoint = f"http://127.0.0.1:{silent_port}"
     else:
         endpoint = jaeger.endpoint(protocol)
-    env = _env(endpoint, protocol, ours, service)
+    env = _env(endpoint, protocol, ours, service, ours_env)
     if scenario in ("down", "silent"):
         ended, stderr, delay, rss = _run(folder, env, traces=40, per_second=1000)
     elif scenario == "restart":
@@ -328,17 +341,111 @@ SCENARIOS = {
 }
 
 
+def _now() -> str:
+    return time.strftime("%H:%M:%S", time.gmtime())
+
+
+def per_span(rounds: int, spans: int = 20_000) -> None:
+    """Main-thread and export-thread cost per span, ours against the stock SDK pipeline."""
+    import statistics
+
+    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+    from opentelemetry.sdk.trace.export import SpanExportResult as Result
+
+    from podcast_kg_otel.config import TracingConfig
+    from podcast_kg_otel.exiting import OpenSpanTracker
+    from podcast_kg_otel.exporting import CountingBatchSpanProcessor, QuietSpanExporter
+    from podcast_kg_otel.resource import build_resource
+
+    batch: list = []  # the first spans exported, encoded by encoding()
+
+    class Sink(SpanExporter):
+        def export(self, spans):  # type: ignore[no-untyped-def]
+            if not batch:
+                batch.extend(spans[:512])
+            return Result.SUCCESS
+
+    def provider(ours: bool) -> TracerProvider:
+        options = {"max_queue_size": spans, "schedule_delay_millis": 60_000}
+        options["max_export_batch_size"] = spans  # the worker stays asleep while timed
+        if ours:
+            result = TracerProvider(
+                resource=build_resource(TracingConfig()), shutdown_on_exit=False
+            )
+            result.add_span_processor(
+                CountingBatchSpanProcessor(QuietSpanExporter(Sink(), "-"), **options)
+            )
+            result.add_span_processor(OpenSpanTracker())
+        else:
+            result = TracerProvider(resource=Resource.create(), shutdown_on_exit=False)
+            result.add_span_processor(BatchSpanProcessor(Sink(), **options))
+        return result
+
+    def main_thread(ours: bool) -> float:
+        sdk = provider(ours)
+        tracer = sdk.get_tracer("bench-faults")
+        started = time.perf_counter()
+        for _ in range(spans // 50):
+            with tracer.start_as_current_span("job"):
+                for _ in range(49):
+                    tracer.start_span("step").end()
+        elapsed = time.perf_counter() - started
+        sdk.shutdown()
+        return elapsed / spans * 1e6
+
+    def encoding(ours: bool) -> float:
+        batch.clear()
+        sdk = provider(ours)
+        tracer = sdk.get_tracer("bench-faults")
+        for _ in range(512):
+            tracer.start_span("step").end()
+        sdk.force_flush()
+        started = time.perf_counter()
+        encode_spans(batch).SerializeToString()
+        elapsed = time.perf_counter() - started
+        sdk.shutdown()
+        return elapsed / len(batch) * 1e6
+
+    print(f"load before: {os.getloadavg()[0]:.2f}; started {_now()} UTC")
+    results: dict[str, list[float]] = {}
+    for _ in range(rounds):
+        for ours in (True, False):
+            side = "ours" if ours else "stock"
+            results.setdefault(f"main thread, {side}", []).append(main_thread(ours))
+            results.setdefault(f"OTLP encoding, {side}", []).append(encoding(ours))
+    for name, values in results.items():
+        print(
+            f"{name:24s} µs per span: median {statistics.median(values):6.2f}, "
+            f"fastest {min(values):6.2f}"
+        )
+    print(f"load after: {os.getloadavg()[0]:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
     parser.add_argument("--protocols", default="http,grpc")
     parser.add_argument("--reps", type=int, default=2, help="repetitions of the bursts")
+    parser.add_argument(
+        "--ours-env", action="append", default=[], metavar="NAME=VALUE", help="ours only"
+    )
+    parser.add_argument("--per-span", action="store_true", help="in-process cost per span")
+    parser.add_argument("--rounds", type=int, default=9, help="rounds of --per-span")
     args = parser.parse_args()
+    if args.per_span:
+        per_span(args.rounds)
+        return
+    ours_env = dict(item.split("=", 1) for item in args.ours_env)
     # Stopped with SIGTERM, still stop our Jaeger (the finally below).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     scenarios = [name for name in args.scenarios.split(",") if name]
     protocols = [name for name in args.protocols.split(",") if name]
-    print(f"load before: {os.getloadavg()[0]:.2f}")
+    print(f"load before: {os.getloadavg()[0]:.2f}; started {_now()} UTC")
+    if ours_env:
+        print(f"ours with {ours_env}")
     header = (
         f"{'scenario':10s} {'proto':5s} {'distro':6s} {'ended':>7s} {'delivered':>9s} "
         f"{'reported lost':>13s} {'really lost':>11s} {'exit s':>7s} {'RSS MB':>7s} "
@@ -357,7 +464,9 @@ def main() -> None:
                         for ours in (True, False):
                             if jaeger.process is None:
                                 jaeger.start()
-                            o = _case(jaeger, folder, scenario, protocol, ours, silent_port)
+                            o = _case(
+                                jaeger, folder, scenario, protocol, ours, silent_port, ours_env
+                            )
                             lost = o.ended - o.delivered if o.delivered is not None else None
                             print(
                                 f"{scenario:10s} {protocol:5s} {'ours' if ours else 'stock':6s} "
@@ -369,7 +478,7 @@ def main() -> None:
                             )
         finally:
             jaeger.stop()
-    print(f"\nload after: {os.getloadavg()[0]:.2f}")
+    print(f"\nload after: {os.getloadavg()[0]:.2f}; ended {_now()} UTC")
 
 
 if __name__ == "__main__":
