@@ -63,7 +63,8 @@ POOL_METHODS: dict[str, tuple[int, str]] = {
 _enabled = False
 #: The distro's batch processors of this process (``stats.ended``, ``force_flush``).
 _processors: list[Any] = []
-_flush_timeout = 0.5
+#: Seconds a task's flush waits; ``instrument`` sets it (the exit timeout setting).
+_flush_timeout = 0.0
 #: The exporter is built on a process's first export (imports, connection): about 0.5 s
 #: in a fresh worker, so a flush may wait this much longer while it is being built.
 BUILD_EXTRA = 5.0
@@ -259,9 +260,10 @@ def _wrap_executor(module: ModuleType) -> None:
         wrap_once(module.ProcessPoolExecutor, "__init__", _EXECUTOR_INIT_WRAPPER)
 
 
-def instrument(processors: Sequence[Any] = (), flush_timeout: float = 0.5) -> None:
+def instrument(processors: Sequence[Any] = (), flush_timeout: float = 0.0) -> None:
     """Carry the current context into process pools (wrapped when their modules are
-    first imported); ``processors`` are flushed after a task that made spans."""
+    first imported); ``processors`` are flushed after a task that made spans, each flush
+    waiting up to ``flush_timeout`` seconds (the runtime passes the exit timeout)."""
     global _enabled, _flush_timeout, _registered_at_fork
     _processors[:] = processors
     _flush_timeout = flush_timeout
