@@ -20,6 +20,8 @@ _NAME = "podcast_kg_otel"
 _AUTO_DIR = os.path.join("opentelemetry", "instrumentation", "auto_instrumentation")
 # Upstream matches entry-point names case-sensitively; only "none" is case-insensitive.
 _BUILTIN_PROPAGATORS = {"tracecontext", "baggage"}
+# The names of ``defaults.SPAN_LIMIT_VARIABLES``, listed here because this hook imports
+# nothing of the package unless a value is bad (tests/distro/test_setup.py keeps them equal).
 _SPAN_LIMITS = (
     "OTEL_ATTRIBUTE_COUNT_LIMIT",
     "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT",

@@ -336,3 +336,9 @@ def test_instrument_all_honours_disabled_list_and_is_safe_twice(
         assert instrument_all(everything_off) == []
     finally:
         _Recording().uninstrument()
+
+
+def test_the_start_up_hook_checks_every_declared_span_limit() -> None:
+    from podcast_kg_otel.defaults import SPAN_LIMIT_VARIABLES
+
+    assert sorted(_early._SPAN_LIMITS) == sorted(SPAN_LIMIT_VARIABLES)
