@@ -4,6 +4,7 @@
                                       burst-term] [--protocols http,grpc] [--reps 2]
                                       [--ours-env NAME=VALUE ...]
     python benchmarks/bench_faults.py --per-span [--rounds 9]
+    python benchmarks/bench_faults.py --collector [--rounds 9]
 
 Each case is a fresh ``opentelemetry-instrument python workload.py`` process; ours and
 stock alternate case by case. Stock is selected in the same venv with
@@ -21,6 +22,11 @@ measure what a queue size buys); the header prints it.
 our resource) and under the stock SDK pipeline (``BatchSpanProcessor``, the SDK's default
 resource), both exporting to a sink that discards; and the export thread's OTLP encoding
 of a 512-span batch with each resource (the encoder hashes the resource of every span).
+
+``--collector`` times the collector's side: how long the benchmark's Jaeger takes to take
+40 OTLP/HTTP batches of 512 spans sent back to back (a burst's worth, 20,480 spans) whose
+resource is ours, and the same with the stock SDK's resource (fresh spans each time,
+otherwise alike; Jaeger stores the resource with every span).
 
 Per case: spans ended (a counter the workload bumps after each ``end()``, read after the
 process is gone, so it is exact even after SIGTERM), spans delivered (in Jaeger), spans
@@ -424,6 +430,69 @@ def per_span(rounds: int, spans: int = 20_000) -> None:
     print(f"load after: {os.getloadavg()[0]:.2f}")
 
 
+BATCHES = 40
+
+
+def collector_cost(rounds: int) -> None:
+    """Our Jaeger's answer time for a 512-span batch with our resource and with stock's."""
+    import statistics
+
+    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from podcast_kg_otel.config import TracingConfig
+    from podcast_kg_otel.resource import build_resource
+
+    service = f"bench-faults-collector-{uuid.uuid4().hex[:8]}"
+    resources = {
+        "ours": build_resource(TracingConfig(service_name=service)),
+        "stock": Resource.create({"service.name": service}),
+    }
+
+    def body(resource: Resource) -> bytes:
+        memory = InMemorySpanExporter()
+        provider = TracerProvider(resource=resource, shutdown_on_exit=False)
+        provider.add_span_processor(SimpleSpanProcessor(memory))
+        tracer = provider.get_tracer("bench-faults")
+        for _ in range(512 // 50 + 1):
+            with tracer.start_as_current_span("job"):
+                for _ in range(49):
+                    tracer.start_span("step").end()
+        return encode_spans(memory.get_finished_spans()[:512]).SerializeToString()
+
+    print(f"load before: {os.getloadavg()[0]:.2f}; started {_now()} UTC")
+    times: dict[str, list[float]] = {name: [] for name in resources}
+    with tempfile.TemporaryDirectory() as name:
+        jaeger = Jaeger(Path(name))
+        jaeger.start()
+        try:
+            url = jaeger.endpoint("http") + "/v1/traces"
+            headers = {"Content-Type": "application/x-protobuf"}
+            for round_ in range(rounds + 1):
+                for side, resource in resources.items():
+                    bodies = [body(resource) for _ in range(BATCHES)]
+                    started = time.perf_counter()
+                    for data in bodies:
+                        request = urllib.request.Request(url, data=data, headers=headers)
+                        with urllib.request.urlopen(request, timeout=60) as response:
+                            response.read()
+                    if round_:  # the first round warms Jaeger up
+                        elapsed = time.perf_counter() - started
+                        times[side].append(elapsed / BATCHES * 1e3)
+        finally:
+            jaeger.stop()
+    for side, values in times.items():
+        print(
+            f"Jaeger, {BATCHES} batches of 512 back to back, {side:5s} resource "
+            f"({len(resources[side].attributes)} attributes): median "
+            f"{statistics.median(values):6.1f} ms per batch, fastest {min(values):6.1f} ms"
+        )
+    print(f"load after: {os.getloadavg()[0]:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
@@ -433,10 +502,14 @@ def main() -> None:
         "--ours-env", action="append", default=[], metavar="NAME=VALUE", help="ours only"
     )
     parser.add_argument("--per-span", action="store_true", help="in-process cost per span")
-    parser.add_argument("--rounds", type=int, default=9, help="rounds of --per-span")
+    parser.add_argument("--collector", action="store_true", help="the collector's answer time")
+    parser.add_argument("--rounds", type=int, default=9, help="rounds of --per-span/--collector")
     args = parser.parse_args()
     if args.per_span:
         per_span(args.rounds)
+        return
+    if args.collector:
+        collector_cost(args.rounds)
         return
     ours_env = dict(item.split("=", 1) for item in args.ours_env)
     # Stopped with SIGTERM, still stop our Jaeger (the finally below).
