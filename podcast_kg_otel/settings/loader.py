@@ -65,15 +65,9 @@ def _as_number(setting: Setting, value: object, kind: type) -> float:
             raise ValueError(value)
     except (TypeError, ValueError, OverflowError):
         raise _Bad(f"expected {'an integer' if kind is int else 'a number'}") from None
-    minimum, maximum = setting.minimum, setting.maximum
-    if (
-        number != number  # NaN
-        or number == float("inf")  # threading waits raise OverflowError on it
-        or (minimum is not None and number < minimum)
-        or (maximum is not None and number > maximum)
-    ):
-        bounds = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
-        raise _Bad(f"expected a value {bounds}")
+    problem = envtools.out_of_range(number, setting.minimum, setting.maximum)
+    if problem:
+        raise _Bad(problem)
     return number
 
 

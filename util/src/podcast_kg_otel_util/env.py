@@ -95,6 +95,16 @@ def _number(
             name, raw, default, f"expected {'an integer' if kind is int else 'a number'}", environ
         )
         return default
+    problem = out_of_range(value, minimum, maximum)
+    if problem:
+        report_bad_value(name, raw, default, problem, environ)
+        return default
+    return value
+
+
+def out_of_range(value: float, minimum: float | None, maximum: float | None) -> str:
+    """Why ``value`` is not usable within the bounds (``""`` when it is): the one range
+    check of util's readers and the distro's settings loader."""
     if (
         value != value  # NaN
         or value == float("inf")  # threading waits raise OverflowError on it
@@ -102,9 +112,8 @@ def _number(
         or (maximum is not None and value > maximum)
     ):
         bounds = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
-        report_bad_value(name, raw, default, f"expected a value {bounds}", environ)
-        return default
-    return value
+        return f"expected a value {bounds}"
+    return ""
 
 
 def env_int(
