@@ -78,7 +78,7 @@ class SpanCounter(SpanProcessor):
 
 def summary_lines(counter: SpanCounter, stats: Any) -> list[str]:
     """The block: totals, spans per scope (most first), export outcome, and the hint."""
-    from podcast_kg_otel.exporting import cause_words
+    from podcast_kg_otel.export_reasons import cause_words
 
     spans = sum(counter.by_scope.values())
     traces, single = counter.traces()

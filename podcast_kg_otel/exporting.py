@@ -28,8 +28,6 @@ import contextlib
 import importlib
 import logging
 import os
-import re
-import textwrap
 import threading
 import time
 import weakref
@@ -53,6 +51,7 @@ from podcast_kg_otel.accounting import (
     SpanLedger,
     Tally,
 )
+from podcast_kg_otel.export_reasons import cause_words, describe, failure_reason
 
 _logger = logging.getLogger("podcast_kg_otel.export")
 _quiet = threading.local()
@@ -84,63 +83,6 @@ def _silence_exporter_loggers() -> None:
             logger = logging.getLogger(name)
             if _filter not in logger.filters:
                 logger.addFilter(_filter)
-
-
-_ERRNO = re.compile(r"\[Errno -?\d+\] [^'\"()\[\]]+")
-_GRPC = re.compile(r"StatusCode\.(\w+).*?[Ee]rror details: (.+)", re.DOTALL)
-_HTTP_STATUS = re.compile(r"code: (\d{3}), reason: ([^,]+)")
-_MAX_REASON = 200
-
-
-def failure_reason(text: str) -> str:
-    """The cause inside an exporter's message or an exception's text, in whole words.
-
-    The OTLP exporters wrap the cause in long retry sentences (``Transient error
-    HTTPConnectionPool(...) ... Connection refused')) encountered while exporting...``);
-    cutting those at a length cut words and hid the cause.
-    """
-    text = " ".join(text.split())
-    if match := _GRPC.search(text):
-        detail = f"gRPC {match.group(1)}: {match.group(2)}"
-    elif match := _HTTP_STATUS.search(text):
-        detail = f"HTTP status {match.group(1)} {match.group(2).strip()}"
-    elif match := _ERRNO.search(text):
-        detail = f"connection failed: {match.group(0).strip()}"
-    elif "timed out" in text.lower():
-        detail = f"no answer in time: {text}"
-    else:
-        detail = text
-    return textwrap.shorten(detail, _MAX_REASON, placeholder=" ...")
-
-
-def _describe(error: BaseException) -> str:
-    text = str(error)
-    return f"{type(error).__name__}: {failure_reason(text)}" if text else type(error).__name__
-
-
-def cause_words(stats: ExportStats, exit_budget: float | None = None) -> str:
-    """Each non-zero drop cause in ``stats`` as words, e.g. ``6 because ...``."""
-    parts = []
-    if stats.queue_full:
-        parts.append(
-            f"{stats.queue_full} because the export queue was full "
-            "(spans ended faster than they could be sent)"
-        )
-    if stats.export_failed:
-        reason = stats.last_failure or "no reason given"
-        parts.append(f"{stats.export_failed} because the collector did not take them ({reason})")
-    if stats.exit_budget:
-        budget = f" of {exit_budget:g} s" if exit_budget is not None else ""
-        tail = f" (last export error: {stats.last_failure})" if stats.last_failure else ""
-        if stats.export_failed:
-            tail = ""
-        parts.append(
-            f"{stats.exit_budget} because the exit budget{budget} ran out "
-            f"before the collector took them{tail}"
-        )
-    if stats.after_shutdown:
-        parts.append(f"{stats.after_shutdown} because they ended after export was shut down")
-    return "; ".join(parts)
 
 
 #: Longest a fork waits for an exporter build in progress (see ``before_fork``).
@@ -290,7 +232,7 @@ class QuietSpanExporter(SpanExporter):
             message = _quiet.first_message
             reason = failure_reason(message) if message else "the collector rejected the batch"
         except Exception as error:  # never into the batch processor: it prints tracebacks
-            result, message, reason = SpanExportResult.FAILURE, "", _describe(error)
+            result, message, reason = SpanExportResult.FAILURE, "", describe(error)
         finally:
             _quiet.active = False
             self._sending = False

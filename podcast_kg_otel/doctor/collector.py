@@ -39,7 +39,7 @@ def send_probe(config: TracingConfig, timeout: float) -> dict[str, Any]:
     from opentelemetry.sdk.trace.export import SpanExportResult
 
     from podcast_kg_otel.configurator import build_exporter
-    from podcast_kg_otel.exporting import failure_reason
+    from podcast_kg_otel.export_reasons import failure_reason
 
     probe_id = uuid.uuid4().hex
     span = _probe_span(config, probe_id)

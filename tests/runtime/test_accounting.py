@@ -16,7 +16,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 import podcast_kg_otel
 from podcast_kg_otel import accounting
 from podcast_kg_otel.exiting import ExitHandler
-from podcast_kg_otel.exporting import CountingBatchSpanProcessor, QuietSpanExporter, failure_reason
+from podcast_kg_otel.export_reasons import failure_reason
+from podcast_kg_otel.exporting import CountingBatchSpanProcessor, QuietSpanExporter
 
 
 class _Gate(SpanExporter):
