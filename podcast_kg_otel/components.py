@@ -1,5 +1,6 @@
-"""Names of the pluggable SDK components (exporters, samplers, propagators) that are
-installed, so a misspelled name can be reported instead of failing the whole set-up."""
+"""Names of the pluggable SDK components (exporters, samplers, propagators, resource
+detectors) that are installed, so a misspelled name can be reported instead of failing the
+whole set-up."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ METRICS_EXPORTER_GROUP = "opentelemetry_metrics_exporter"
 LOGS_EXPORTER_GROUP = "opentelemetry_logs_exporter"
 SAMPLER_GROUP = "opentelemetry_traces_sampler"
 PROPAGATOR_GROUP = "opentelemetry_propagator"
+RESOURCE_DETECTOR_GROUP = "opentelemetry_resource_detector"
 
 
 @cache

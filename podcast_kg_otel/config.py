@@ -88,6 +88,7 @@ class TracingConfig:
     schedule_delay_millis: float = _default("schedule_delay_millis")
     export_timeout_millis: float = _default("export_timeout_millis")
     propagators: tuple[str, ...] = _default("propagators")
+    resource_detectors: tuple[str, ...] = _default("resource_detectors")
     disabled_instrumentations: frozenset[str] = frozenset()
     metrics_exporters: tuple[str, ...] = ()
     logs_exporters: tuple[str, ...] = ()

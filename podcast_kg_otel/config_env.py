@@ -1,9 +1,9 @@
 """Reading `TracingConfig`'s fields from the environment: each declared setting through
 the loader (``settings.loader``), standard ``OTEL_*`` variables first, then the tracing
 guide's legacy ones; the settings whose variables combine (endpoint, exporters, sampler,
-headers, propagators, resource attributes, instrumentations) by a function each. A bad
-value gives exactly one warning (variable, bad value, value used) and falls back to the
-next level."""
+headers, propagators, resource attributes and detectors, instrumentations) by a function
+each. A bad value gives exactly one warning (variable, bad value, value used) and falls
+back to the next level."""
 
 from __future__ import annotations
 
@@ -17,11 +17,13 @@ from podcast_kg_otel.defaults import (
     DEFAULT_HOST,
     DEFAULT_PORTS,
     DEFAULT_PROPAGATORS,
+    DEFAULT_RESOURCE_DETECTORS,
     DEFAULT_SAMPLER,
     HTTP_PROTOCOL,
     OTLP_EXPORTER,
     RATIO_SAMPLERS,
     REMOTE_SAMPLERS,
+    SDK_RESOURCE_DETECTORS,
     TRACES_PATH,
     legacy_endpoint,
     legacy_exporters,
@@ -81,6 +83,7 @@ def settings_from_env(env: Mapping[str, str]) -> dict[str, Any]:
     values["max_batch_size"] = _batch_size(env, values["max_batch_size"], values["max_queue_size"])
     values["headers"] = _headers(env)
     values["propagators"] = _propagators(env)
+    values["resource_detectors"] = _resource_detectors(env)
     values["disabled_instrumentations"] = _disabled_instrumentations(env)
     values["span_limits"] = _span_limits(env)
     return values
@@ -251,6 +254,33 @@ def _propagators(env: Mapping[str, str]) -> tuple[str, ...]:
         envtools.report_bad_value(variable, raw, ",".join(used), "unknown propagator name", env)
         return used
     return valid
+
+
+def _resource_detectors(env: Mapping[str, str]) -> tuple[str, ...]:
+    """The detectors named, in order, without the ones always applied; an unknown name
+    is left out with one warning (none known: the default)."""
+    (variable,) = declared("resource_detectors").variables
+    raw = _raw(env, variable)
+    if raw is None:
+        return DEFAULT_RESOURCE_DETECTORS
+    names = list(dict.fromkeys(name.strip() for name in raw.split(",") if name.strip()))
+    known = set(SDK_RESOURCE_DETECTORS)
+    if any(name not in known for name in names):
+        known |= components.installed(components.RESOURCE_DETECTOR_GROUP)
+    if "*" in names:
+        everything = sorted(known - set(names) - {"*"})
+        at = names.index("*")
+        names[at : at + 1] = everything
+        known.add("*")
+    valid = tuple(dict.fromkeys(name for name in names if name in known))
+    chosen = tuple(name for name in valid if name not in ("otel", "service_instance"))
+    if len(valid) != len(names):
+        used = chosen if chosen or "otel" in valid else DEFAULT_RESOURCE_DETECTORS
+        envtools.report_bad_value(
+            variable, raw, ",".join(used) or "otel", "unknown resource detector name", env
+        )
+        return used
+    return chosen
 
 
 def _disabled_instrumentations(env: Mapping[str, str]) -> frozenset[str]:

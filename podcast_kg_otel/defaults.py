@@ -24,6 +24,13 @@ PROTOCOLS = (HTTP_PROTOCOL, GRPC_PROTOCOL)
 DEFAULT_PORTS = {HTTP_PROTOCOL: 4318, GRPC_PROTOCOL: 4317}
 TRACES_PATH = "/v1/traces"
 DEFAULT_PROPAGATORS = ("tracecontext", "baggage")
+#: Resource detectors the SDK itself registers (``opentelemetry_resource_detector``).
+SDK_RESOURCE_DETECTORS = ("host", "os", "otel", "process", "service_instance")
+#: What fills the resource besides our identity attributes, unless
+#: ``OTEL_EXPERIMENTAL_RESOURCE_DETECTORS`` names others. ``service_instance`` is always
+#: added and ``otel`` always applies (we read ``OTEL_RESOURCE_ATTRIBUTES`` ourselves), as
+#: in the SDK's own ``Resource.create``.
+DEFAULT_RESOURCE_DETECTORS = ("process", "os", "host")
 # One vocabulary: the contrib instrumentations emit the stable HTTP and database names too
 # (OTEL_SEMCONV_STABILITY_OPT_IN; a user's own value wins).
 STABLE_SEMCONV = "http,database"

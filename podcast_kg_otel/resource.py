@@ -2,22 +2,36 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
 from typing import Any
 
 from opentelemetry.sdk.resources import (
     OsResourceDetector,
     ProcessResourceDetector,
     Resource,
+    ResourceDetector,
     ServiceInstanceIdResourceDetector,
     _HostResourceDetector,
     get_aggregated_resources,
 )
 from opentelemetry.sdk.version import __version__ as sdk_version
+from podcast_kg_otel_util.failopen import guard
 
+from podcast_kg_otel import components
 from podcast_kg_otel.config import TracingConfig
 from podcast_kg_otel.version import __version__
 
 DISTRO_NAME = "podcast-kg-otel"
+
+#: The SDK's own detectors, built without scanning entry points (start-up time).
+_SDK_DETECTORS: dict[str, type[ResourceDetector]] = {
+    "process": ProcessResourceDetector,
+    "os": OsResourceDetector,
+    "host": _HostResourceDetector,
+}
+
+_logger = logging.getLogger("podcast_kg_otel.resource")
 
 
 class HashOnceResource(Resource):
@@ -46,19 +60,29 @@ class HashOnceResource(Resource):
         return (HashOnceResource, (dict(self.attributes), self.schema_url))
 
 
+def _detectors(names: Iterable[str]) -> list[ResourceDetector]:
+    """A service.instance.id, then the named detectors in order (a later one's value wins).
+    One that cannot be loaded or built is left out with one warning naming it."""
+    detectors: list[ResourceDetector] = [ServiceInstanceIdResourceDetector()]
+    for name in names:
+        with guard(_logger, f"resource detector {name!r}"):
+            factory: Any = _SDK_DETECTORS.get(name) or components.load(
+                components.RESOURCE_DETECTOR_GROUP, name
+            )
+            detectors.append(factory())
+    return detectors
+
+
 def build_resource(config: TracingConfig) -> Resource:
-    """Detected process/host/os attributes and a service.instance.id, overridden by
+    """The detectors' attributes (``OTEL_EXPERIMENTAL_RESOURCE_DETECTORS``; by default
+    process, os and host) and a service.instance.id, overridden by
     ``OTEL_RESOURCE_ATTRIBUTES``, overridden by the resolved service settings.
 
-    Command-line arguments are left out on purpose: they may hold credentials.
+    The SDK's process detector leaves command-line arguments out (they may hold
+    credentials).
     """
     detected = get_aggregated_resources(
-        [
-            ProcessResourceDetector(),
-            OsResourceDetector(),
-            _HostResourceDetector(),
-            ServiceInstanceIdResourceDetector(),
-        ],
+        _detectors(config.resource_detectors),
         # Not the default Resource.create(): it parses OTEL_RESOURCE_ATTRIBUTES again
         # (`config` already did, with one warning for a bad value) and warns again.
         initial_resource=Resource.get_empty(),

@@ -20,6 +20,7 @@ from podcast_kg_otel.defaults import (
     COMPRESSIONS,
     DEFAULT_ENVIRONMENT,
     DEFAULT_PROPAGATORS,
+    DEFAULT_RESOURCE_DETECTORS,
     DEFAULT_SAMPLER,
     DEFAULT_SERVICE_NAME,
     DEFAULT_SERVICE_VERSION,
@@ -89,6 +90,20 @@ SETTINGS: tuple[Setting, ...] = (
         shown_default="–",
         doc="`k=v,k2=v2` (percent-decoded). Overrides detected attributes; `service.version` "
         "and `deployment.environment.name` here beat the legacy variables.",
+    ),
+    Setting(
+        "resource_detectors",
+        ("OTEL_EXPERIMENTAL_RESOURCE_DETECTORS",),
+        COMPOSITE,
+        DEFAULT_RESOURCE_DETECTORS,
+        shown_default=f"`{','.join(DEFAULT_RESOURCE_DETECTORS)}`",
+        doc="Comma list of `opentelemetry_resource_detector` names filling the resource "
+        "besides the service and distro attributes: the SDK's `process`, `os`, `host`, or any "
+        "installed one (e.g. a container or cloud detector), `*` for all installed. "
+        "`service_instance` is always added and `otel` always applies, as in the SDK. Setting "
+        "it replaces the default (keep `process,os,host` to add one); `otel` alone gives the "
+        "leanest resource, which collectors that index every resource attribute of every "
+        "span (Jaeger on Badger, Cassandra or Elasticsearch) store fastest.",
     ),
     Setting(
         "exporters",

@@ -197,6 +197,20 @@ BAD_VALUES = [
         lambda c: c.propagators == ("tracecontext", "baggage"),
     ),
     (
+        {"OTEL_EXPERIMENTAL_RESOURCE_DETECTORS": "os,procss"},
+        "OTEL_EXPERIMENTAL_RESOURCE_DETECTORS",
+        "'os,procss'",
+        "'os'",
+        lambda c: c.resource_detectors == ("os",),
+    ),
+    (
+        {"OTEL_EXPERIMENTAL_RESOURCE_DETECTORS": "nonsense"},
+        "OTEL_EXPERIMENTAL_RESOURCE_DETECTORS",
+        "'nonsense'",
+        "'process,os,host'",
+        lambda c: c.resource_detectors == ("process", "os", "host"),
+    ),
+    (
         {"OTEL_EXPORTER_OTLP_ENDPOINT": "not a url"},
         "OTEL_EXPORTER_OTLP_ENDPOINT",
         "'not a url'",

@@ -83,6 +83,30 @@ def test_otel_variables_only(
     assert resource["deployment.environment.name"] == "e2e"
 
 
+def test_resource_detectors_variable_reaches_jaeger(
+    run_instrumented, stack: Stack, jaeger: JaegerClient, service_name: str
+) -> None:
+    env = otel_only_env(stack, service_name)
+    env["OTEL_EXPERIMENTAL_RESOURCE_DETECTORS"] = "otel,os"
+    result = run_instrumented(PIPELINE, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "", result.stderr
+    resource = jaeger.wait_for_trace(service_name, min_spans=3).root.resource
+    # service.name is Jaeger's service, not a tag; no process.* or host.* attribute.
+    assert set(resource) == {
+        "service.version",
+        "service.instance.id",
+        "deployment.environment.name",
+        "telemetry.sdk.language",
+        "telemetry.sdk.name",
+        "telemetry.sdk.version",
+        "telemetry.distro.name",
+        "telemetry.distro.version",
+        "os.type",
+        "os.version",
+    }, resource
+
+
 def test_legacy_variables_only(run_instrumented, jaeger: JaegerClient, service_name: str) -> None:
     env = {
         "TRACING_SERVICE_NAME": service_name,

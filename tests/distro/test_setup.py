@@ -143,6 +143,69 @@ def test_resource_has_service_process_host_and_distro_attributes() -> None:
     assert "process.command_args" not in attributes
 
 
+#: What every resource carries whatever the detectors: identity, then service_instance.
+IDENTITY = {
+    "service.name",
+    "service.version",
+    "service.instance.id",
+    "deployment.environment.name",
+    "telemetry.sdk.language",
+    "telemetry.sdk.name",
+    "telemetry.sdk.version",
+    "telemetry.distro.name",
+    "telemetry.distro.version",
+}
+
+
+@pytest.mark.parametrize(
+    ("detectors", "expected"),
+    [
+        ("otel", IDENTITY),
+        ("service_instance,otel", IDENTITY),
+        ("os", IDENTITY | {"os.type", "os.version"}),
+        (
+            " host , os,os",
+            IDENTITY | {"host.name", "host.arch", "host.id", "os.type", "os.version"},
+        ),
+    ],
+)
+def test_resource_detectors_variable_chooses_what_fills_the_resource(
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    detectors: str,
+    expected: set[str],
+) -> None:
+    monkeypatch.setenv("OTEL_EXPERIMENTAL_RESOURCE_DETECTORS", detectors)
+    attributes = build_resource(TracingConfig.from_env()).attributes
+    assert set(attributes) == expected
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]
+
+
+def test_resource_detectors_star_takes_every_installed_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OTEL_EXPERIMENTAL_RESOURCE_DETECTORS", "*")
+    config = TracingConfig.from_env()
+    assert config.resource_detectors == ("host", "os", "process")
+    attributes = build_resource(config).attributes
+    assert {"host.arch", "os.type", "process.pid"} <= set(attributes)
+
+
+def test_a_resource_detector_that_fails_to_load_is_left_out_with_one_warning(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(group: str, name: str) -> object:
+        raise ImportError(f"no module for {name}")
+
+    monkeypatch.setattr("podcast_kg_otel.components.load", broken)
+    config = TracingConfig(resource_detectors=("os", "containerid"))
+    for _ in range(2):
+        attributes = build_resource(config).attributes
+    assert attributes["os.type"] and "process.pid" not in attributes
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "resource detector 'containerid'" in warnings[0], warnings
+
+
 def test_bad_resource_attributes_give_our_one_warning_only(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
