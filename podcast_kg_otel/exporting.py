@@ -41,7 +41,7 @@ from opentelemetry.sdk.trace.export import (
     SpanExportResult,
 )
 
-from podcast_kg_otel import notices
+from podcast_kg_otel import notices, retry_wait
 from podcast_kg_otel.accounting import (
     AFTER_SHUTDOWN,
     EXIT_BUDGET,
@@ -108,9 +108,11 @@ class QuietSpanExporter(SpanExporter):
         clock: Callable[[], float] = time.monotonic,
         exit_imports: Sequence[str] = (),
     ) -> None:
+        self._retry_wait: retry_wait.RetryWait | None = None
         if isinstance(exporter, SpanExporter):
             self._factory: Callable[[], SpanExporter] | None = None
             self._exporter: SpanExporter | None = exporter
+            self._retry_wait = retry_wait.install(exporter)
             _silence_exporter_loggers()
         else:
             self._factory = exporter
@@ -160,7 +162,11 @@ class QuietSpanExporter(SpanExporter):
         was_quiet = getattr(_quiet, "active", False)
         _quiet.active = True
         try:
-            self._exporter = self._factory()  # type: ignore[misc]
+            exporter = self._factory()  # type: ignore[misc]
+            self._retry_wait = retry_wait.install(exporter)
+            if self._exiting and self._retry_wait is not None:  # built by the exit itself
+                self._retry_wait.hurry()
+            self._exporter = exporter
         finally:
             _quiet.active = was_quiet
             self._building = False
@@ -206,6 +212,7 @@ class QuietSpanExporter(SpanExporter):
         """In a forked child: forget the parent's exporter (its connections are shared)."""
         if self._factory is not None:
             self._exporter = None
+            self._retry_wait = None
             self._prepared = False
         self._create_lock = threading.Lock()
         self._report_lock = threading.Lock()
@@ -319,8 +326,11 @@ class QuietSpanExporter(SpanExporter):
         )
 
     def begin_exit(self) -> None:
-        """From now on, keep reports for the final line."""
+        """From now on, keep reports for the final line, and retry a failed batch without
+        waiting out the backoff: the collector may be back, and the exit will not wait."""
         self._exiting = True
+        if self._retry_wait is not None:
+            self._retry_wait.hurry()
 
     @property
     def sending(self) -> bool:
