@@ -137,14 +137,14 @@ def test_collector_back_during_the_backoff_gets_the_spans_at_exit(
 ) -> None:
     build, serve = PROTOCOLS[protocol]
     port = free_port()
-    sleeping = threading.Event()
+    waits = threading.Semaphore(0)
     real_wait = RetryWait.wait
 
-    def noting_wait(self: RetryWait, timeout: float | None = None) -> bool:
-        sleeping.set()  # the exporter failed and sleeps before its retry (at least 0.8 s)
+    def counting_wait(self: RetryWait, timeout: float | None = None) -> bool:
+        waits.release()  # the exporter failed and sleeps before its retry (0.8 s at least)
         return real_wait(self, timeout)
 
-    monkeypatch.setattr(RetryWait, "wait", noting_wait)
+    monkeypatch.setattr(RetryWait, "wait", counting_wait)
     quiet = QuietSpanExporter(lambda: build(port), f"127.0.0.1:{port}")
     processor = CountingBatchSpanProcessor(quiet, schedule_delay_millis=10)
     provider = TracerProvider(shutdown_on_exit=False)
@@ -152,7 +152,10 @@ def test_collector_back_during_the_backoff_gets_the_spans_at_exit(
     tracer = provider.get_tracer("t")
     for index in range(SPANS):
         tracer.start_span(f"s{index}").end()
-    assert sleeping.wait(HANG_GUARD), "the exporter never tried the closed port"
+    # Two failed attempts: the second on the gRPC exporter's own new channel, which then
+    # waits out its reconnect backoff and would fail a retry at once.
+    for _ in range(2):
+        assert waits.acquire(timeout=HANG_GUARD), "the exporter never tried the closed port"
 
     collector = _Collector()
     with serve(port, collector):
