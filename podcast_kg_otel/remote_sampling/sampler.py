@@ -25,8 +25,8 @@ from opentelemetry.util.types import Attributes
 from podcast_kg_otel_util import env as envtools
 from podcast_kg_otel_util.failopen import guard
 
-from podcast_kg_otel import environment_variables as names
 from podcast_kg_otel import notices
+from podcast_kg_otel.defaults import DEFAULT_HOST
 from podcast_kg_otel.parsing import parse_key_values, valid_endpoint
 from podcast_kg_otel.remote_sampling.strategies import (
     Decider,
@@ -36,6 +36,8 @@ from podcast_kg_otel.remote_sampling.strategies import (
     build_decider,
     parse_strategy,
 )
+from podcast_kg_otel.settings import loader
+from podcast_kg_otel.settings.declarations import declared
 
 SAMPLER_ARG = "OTEL_TRACES_SAMPLER_ARG"
 DEFAULT_PORT = 5778
@@ -58,11 +60,10 @@ class RemoteSettings:
 
 
 def default_endpoint(environ: Mapping[str, str] | None = None) -> str:
-    """Port 5778 of the legacy ``JAEGER_HOST`` (default 127.0.0.1)."""
+    """Port 5778 of the legacy ``JAEGER_HOST`` (default 127.0.0.1), read as declared (a bad
+    value has its one warning there)."""
     env = os.environ if environ is None else environ
-    host = (env.get(names.JAEGER_HOST) or "").strip()
-    if not host or "/" in host or ":" in host:
-        host = "127.0.0.1"
+    host = loader.from_env(declared("jaeger_host"), env) or DEFAULT_HOST
     return f"http://{host}:{DEFAULT_PORT}"
 
 
@@ -82,7 +83,7 @@ def settings_from_arg(arg: str | None, environ: Mapping[str, str] | None = None)
     pairs, malformed = parse_key_values(arg or "")
     endpoint = default_endpoint(env)
     interval_ms = float(DEFAULT_POLLING_INTERVAL_MS)
-    legacy_rate = _rate((env.get(names.TRACING_SAMPLING_RATE) or "").strip())
+    legacy_rate = loader.from_env(declared("sampling_rate"), env)
     rate = DEFAULT_INITIAL_SAMPLING_RATE if legacy_rate is None else legacy_rate
 
     def bad(key: str, value: str, used: object, reason: str) -> None:

@@ -164,6 +164,21 @@ def test_settings_from_the_sampler_argument() -> None:
     assert settings_from_arg("initialSamplingRate=0.5", legacy).initial_sampling_rate == 0.5
 
 
+def test_bad_legacy_values_mean_what_their_one_warning_says(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING)
+    legacy = {"JAEGER_HOST": "http://jaeger:16686/", "TRACING_SAMPLING_RATE": "lots"}
+    for _ in range(2):
+        settings = settings_from_arg("", legacy)
+    assert settings == RemoteSettings("http://127.0.0.1:5778", 60.0, 1.0)
+    messages = sorted(r.getMessage() for r in caplog.records)
+    assert len(messages) == 2, messages
+    assert messages[0].startswith("JAEGER_HOST='http://jaeger:16686/' is invalid")
+    assert messages[1].startswith("TRACING_SAMPLING_RATE='lots' is invalid")
+    assert messages[1].endswith("using 1.0 instead")
+
+
 def test_bad_sampler_arguments_warn_once_each_and_use_the_default(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
