@@ -167,6 +167,8 @@ def _soak(options: argparse.Namespace, exporter: _Counting) -> None:
     except (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError) as error:
         # e.g. the server went away: report what was measured until then
         print(f"stopped by {type(error).__name__} after {n} queries: {error}")
+    except KeyboardInterrupt:  # Ctrl-C or SIGINT: report what was measured until then
+        print(f"stopped by an interrupt after {n} queries")
     finally:
         session.close()
         driver.close()
