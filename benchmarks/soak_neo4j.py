@@ -30,7 +30,8 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
+from pathlib import Path
 
 import neo4j
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -38,27 +39,16 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 from podcast_kg_otel_neo4j import Neo4jInstrumentor, cypher, query, summary
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from stacktools.listeners import otlp_sink_handler
+
 URI = os.environ.get("NEO4J_URI", "bolt://127.0.0.1:7687")
 AUTH = (os.environ.get("NEO4J_USER", "neo4j"), os.environ.get("NEO4J_PASSWORD", "podcast-kg-test"))
 SINK_LIFETIME = 7200  # seconds: the sink stops by itself even if this script is killed
 
 
-class _Sink(BaseHTTPRequestHandler):
-    """An OTLP/HTTP endpoint that accepts every export and keeps nothing."""
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        self.send_response(200)
-        self.send_header("Content-Type", "application/x-protobuf")
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 def _serve_sink(port_file: str) -> None:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Sink)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), otlp_sink_handler())
     with open(port_file, "w", encoding="ascii") as out:
         out.write(str(server.server_address[1]))
     server.timeout = 1.0

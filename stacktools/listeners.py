@@ -1,12 +1,14 @@
-"""Stand-ins for a collector that is not there: a free port nobody listens on, and a
-listener that accepts connections and never answers (tests and benchmarks of the exit)."""
+"""Stand-ins for a collector (tests and benchmarks of the exit and of export): a free port
+nobody listens on, a listener that accepts connections and never answers, and an OTLP/HTTP
+sink that takes every export."""
 
 from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 def free_port() -> int:
@@ -42,3 +44,39 @@ def silent_listener() -> Iterator[int]:
         for connection in accepted:
             connection.close()
         server.close()
+
+
+def otlp_sink_handler(
+    on_body: Callable[[bytes], None] | None = None,
+) -> type[BaseHTTPRequestHandler]:
+    """A request handler answering every OTLP/HTTP export with 200 and keeping nothing;
+    ``on_body`` sees each request's body first."""
+
+    class Sink(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            if on_body is not None:
+                on_body(body)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    return Sink
+
+
+@contextmanager
+def otlp_http_sink(port: int = 0, on_body: Callable[[bytes], None] | None = None) -> Iterator[int]:
+    """An OTLP/HTTP sink on 127.0.0.1 (``port``, or a free one) while in the block; yields
+    its port."""
+    server = ThreadingHTTPServer(("127.0.0.1", port), otlp_sink_handler(on_body))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()

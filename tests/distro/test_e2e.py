@@ -9,6 +9,8 @@ import sys
 import uuid
 from pathlib import Path
 
+from podcast_kg_otel.config import TracingConfig
+from podcast_kg_otel.resource import build_resource
 from stacktools.jaeger import JaegerClient
 from stacktools.stack import Stack
 
@@ -92,19 +94,11 @@ def test_resource_detectors_variable_reaches_jaeger(
     assert result.returncode == 0, result.stderr
     assert result.stderr == "", result.stderr
     resource = jaeger.wait_for_trace(service_name, min_spans=3).root.resource
-    # service.name is Jaeger's service, not a tag; no process.* or host.* attribute.
-    assert set(resource) == {
-        "service.version",
-        "service.instance.id",
-        "deployment.environment.name",
-        "telemetry.sdk.language",
-        "telemetry.sdk.name",
-        "telemetry.sdk.version",
-        "telemetry.distro.name",
-        "telemetry.distro.version",
-        "os.type",
-        "os.version",
-    }, resource
+    # Exactly what these detectors give in process (test_setup checks that set), no
+    # process.* or host.*; service.name is Jaeger's service, not a tag.
+    expected = build_resource(TracingConfig(resource_detectors=("os",))).attributes
+    assert set(resource) == set(expected) - {"service.name"}, resource
+    assert "process.pid" not in resource and resource["os.type"] == "linux"
 
 
 def test_legacy_variables_only(run_instrumented, jaeger: JaegerClient, service_name: str) -> None:

@@ -11,7 +11,6 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent import futures
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import grpc
 import pytest
@@ -25,7 +24,7 @@ from podcast_kg_otel import retry_wait
 from podcast_kg_otel.exiting import ExitHandler
 from podcast_kg_otel.exporting import CountingBatchSpanProcessor, QuietSpanExporter
 from podcast_kg_otel.retry_wait import RetryWait
-from stacktools.listeners import free_port
+from stacktools.listeners import free_port, otlp_http_sink
 
 SPANS = 7
 #: Bounds a hang only (a wait that ends early when things work).
@@ -73,27 +72,11 @@ class _Collector:
 
 @contextmanager
 def _http_collector(port: int, collector: _Collector) -> Iterator[None]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            request = trace_service_pb2.ExportTraceServiceRequest.FromString(body)
-            collector.took(_count(request))
-            self.send_response(200)
-            self.send_header("Content-Type", "application/x-protobuf")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+    def took(body: bytes) -> None:
+        collector.took(_count(trace_service_pb2.ExportTraceServiceRequest.FromString(body)))
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with otlp_http_sink(port, took):
         yield
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @contextmanager
