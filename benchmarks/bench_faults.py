@@ -3,8 +3,6 @@
     python benchmarks/bench_faults.py [--scenarios down,silent,restart,late,burst,warm,
                                       sigterm,burst-term] [--protocols http,grpc] [--reps 2]
                                       [--storage badger|memory] [--ours-env NAME=VALUE ...]
-    python benchmarks/bench_faults.py --per-span [--rounds 9]
-    python benchmarks/bench_faults.py --collector [--rounds 9]
 
 Each case is a fresh ``opentelemetry-instrument python workload.py`` process; ours and
 stock alternate case by case. Stock is selected in the same venv with
@@ -18,17 +16,8 @@ delivered spans back from its query API. It never touches the shared stack.
 ``--ours-env`` sets a variable for our runs only (e.g. ``OTEL_BSP_MAX_QUEUE_SIZE=16384`` to
 measure what a queue size buys); the header prints it.
 
-``--per-span`` times, in this process, what a burst costs per span: the main thread's
-``start_span`` + ``end`` under our pipeline (counting batch processor, open-span tracker,
-our resource) and under the stock SDK pipeline (``BatchSpanProcessor``, the SDK's default
-resource), both exporting to a sink that discards; and the export thread's OTLP encoding
-of a 512-span batch with each resource (the encoder hashes the resource of every span).
-
-``--collector`` times the collector's side: how long the benchmark's Jaeger takes to take
-40 OTLP/HTTP batches of 512 spans sent back to back (a burst's worth, 20,480 spans) whose
-resource is ours (default detectors, then ``OTEL_EXPERIMENTAL_RESOURCE_DETECTORS=otel``),
-and the same with the stock SDK's resource (fresh spans each time, otherwise alike; Jaeger
-stores the resource with every span, and badger indexes each of its attributes).
+Where a burst's time goes (per span in process, and in the collector) is measured by
+``bench_burst_cost.py``.
 
 Per case: spans ended (a counter the workload bumps after each ``end()``, read after the
 process is gone, so it is exact even after SIGTERM), spans delivered (in Jaeger), spans
@@ -48,9 +37,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -60,7 +46,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from stacktools.listeners import free_port, silent_listener  # noqa: E402
-from stacktools.stack import stack_settings  # noqa: E402
+from stacktools.own_jaeger import Jaeger  # noqa: E402
 
 BIN = Path(sys.executable).parent
 INSTRUMENT = str(BIN / "opentelemetry-instrument")
@@ -101,118 +87,6 @@ print("PROGRAM-END", time.time(), flush=True)
 """
 
 _OUR_LINE = re.compile(r"dropped (\d+) of (\d+) span\(s\) in all")
-
-
-COUNT_SPANS = """
-import json, sys, urllib.error, urllib.request
-try:
-    with urllib.request.urlopen(sys.argv[1], timeout=60) as response:
-        data = json.load(response).get("data") or []
-except urllib.error.HTTPError as error:  # 404: no span of the service stored
-    data = [] if error.code == 404 else None
-except OSError:
-    data = None
-print(-1 if data is None else sum(len(trace["spans"]) for trace in data))
-"""
-
-
-def _count_spans(url: str) -> int:
-    """Spans in a query-API answer, parsed in a child process: the answer for a burst
-    is large, and a parent that grew would pass its peak RSS on to the next workload
-    (Linux carries ``ru_maxrss`` across fork and exec)."""
-    result = subprocess.run(
-        [sys.executable, "-c", COUNT_SPANS, url], capture_output=True, text=True, check=True
-    )
-    return int(result.stdout)
-
-
-class Jaeger:
-    """A Jaeger of our own: the built binary, with badger storage in a temporary folder
-    (kept across a restart) or memory storage (the local stack's)."""
-
-    def __init__(self, folder: Path, storage: str = "badger") -> None:
-        settings = stack_settings()
-        self.binary = (
-            Path(settings["STACK_CACHE_DIR"])
-            / "jaeger"
-            / settings["STACK_JAEGER_MODULE_VERSION"]
-            / "jaeger"
-        )
-        names = ("GRPC", "HTTP", "QUERY_HTTP", "QUERY_GRPC", "HEALTH")
-        self.ports = {name: free_port() for name in names}
-        self.env = {
-            **os.environ,
-            "STACK_JAEGER_OTLP_GRPC_PORT": str(self.ports["GRPC"]),
-            "STACK_JAEGER_OTLP_HTTP_PORT": str(self.ports["HTTP"]),
-            "STACK_JAEGER_QUERY_HTTP_PORT": str(self.ports["QUERY_HTTP"]),
-            "STACK_JAEGER_QUERY_GRPC_PORT": str(self.ports["QUERY_GRPC"]),
-            "STACK_JAEGER_HEALTH_PORT": str(self.ports["HEALTH"]),
-        }
-        config = (REPO / "deploy" / "local" / "jaeger.yaml").read_text()
-        memory = "        memory:\n          max_traces: ${env:STACK_JAEGER_MAX_TRACES}\n"
-        assert memory in config, "deploy/local/jaeger.yaml changed: update bench_faults.py"
-        store = folder / "badger"
-        badger = (
-            "        badger:\n          directories:\n"
-            f"            keys: {store}/keys\n            values: {store}/values\n"
-            "          ephemeral: false\n"
-        )
-        self.config = folder / "jaeger.yaml"
-        self.config.write_text(config.replace(memory, badger) if storage == "badger" else config)
-        self.env["STACK_JAEGER_MAX_TRACES"] = "200000"
-        self.log = folder / "jaeger.log"
-        self.process: subprocess.Popen | None = None
-
-    def endpoint(self, protocol: str) -> str:
-        return f"http://127.0.0.1:{self.ports['GRPC' if protocol == 'grpc' else 'HTTP']}"
-
-    def start(self) -> None:
-        with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(
-                [str(self.binary), "--config", str(self.config)],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 60
-        health = f"http://127.0.0.1:{self.ports['HEALTH']}/status"
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"jaeger exited; see {self.log}")
-            try:
-                with urllib.request.urlopen(health, timeout=2):
-                    return
-            except (urllib.error.URLError, OSError):
-                time.sleep(0.2)
-        raise RuntimeError(f"jaeger not healthy after 60 s; see {self.log}")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process = None
-
-    def span_count(self, service: str, expected: int) -> int | None:
-        """Spans of ``service``, polled until ``expected`` arrive or the count is stable;
-        None when the query API never answered."""
-        url = f"http://127.0.0.1:{self.ports['QUERY_HTTP']}/api/traces?" + urllib.parse.urlencode(
-            {"service": service, "limit": 5000}
-        )
-        count, stable, deadline = -1, 0, time.monotonic() + 120
-        while time.monotonic() < deadline:
-            found = _count_spans(url)
-            if found < 0:  # no answer (a loaded machine): ask again
-                continue
-            stable = stable + 1 if found == count else 0
-            count = found
-            if count >= expected or stable >= 3:
-                break
-            time.sleep(1.0)
-        return count if count >= 0 else None
 
 
 @dataclass
@@ -361,152 +235,6 @@ def _now() -> str:
     return time.strftime("%H:%M:%S", time.gmtime())
 
 
-def per_span(rounds: int, spans: int = 20_000) -> None:
-    """Main-thread and export-thread cost per span, ours against the stock SDK pipeline."""
-    import statistics
-
-    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
-    from opentelemetry.sdk.resources import Resource
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
-    from opentelemetry.sdk.trace.export import SpanExportResult as Result
-
-    from podcast_kg_otel.config import TracingConfig
-    from podcast_kg_otel.exiting import OpenSpanTracker
-    from podcast_kg_otel.exporting import CountingBatchSpanProcessor, QuietSpanExporter
-    from podcast_kg_otel.resource import build_resource
-
-    batch: list = []  # the first spans exported, encoded by encoding()
-
-    class Sink(SpanExporter):
-        def export(self, spans):  # type: ignore[no-untyped-def]
-            if not batch:
-                batch.extend(spans[:512])
-            return Result.SUCCESS
-
-    def provider(ours: bool) -> TracerProvider:
-        options = {"max_queue_size": spans, "schedule_delay_millis": 60_000}
-        options["max_export_batch_size"] = spans  # the worker stays asleep while timed
-        if ours:
-            result = TracerProvider(
-                resource=build_resource(TracingConfig()), shutdown_on_exit=False
-            )
-            result.add_span_processor(
-                CountingBatchSpanProcessor(QuietSpanExporter(Sink(), "-"), **options)
-            )
-            result.add_span_processor(OpenSpanTracker())
-        else:
-            result = TracerProvider(resource=Resource.create(), shutdown_on_exit=False)
-            result.add_span_processor(BatchSpanProcessor(Sink(), **options))
-        return result
-
-    def main_thread(ours: bool) -> float:
-        sdk = provider(ours)
-        tracer = sdk.get_tracer("bench-faults")
-        started = time.perf_counter()
-        for _ in range(spans // 50):
-            with tracer.start_as_current_span("job"):
-                for _ in range(49):
-                    tracer.start_span("step").end()
-        elapsed = time.perf_counter() - started
-        sdk.shutdown()
-        return elapsed / spans * 1e6
-
-    def encoding(ours: bool) -> float:
-        batch.clear()
-        sdk = provider(ours)
-        tracer = sdk.get_tracer("bench-faults")
-        for _ in range(512):
-            tracer.start_span("step").end()
-        sdk.force_flush()
-        started = time.perf_counter()
-        encode_spans(batch).SerializeToString()
-        elapsed = time.perf_counter() - started
-        sdk.shutdown()
-        return elapsed / len(batch) * 1e6
-
-    print(f"load before: {os.getloadavg()[0]:.2f}; started {_now()} UTC")
-    results: dict[str, list[float]] = {}
-    for _ in range(rounds):
-        for ours in (True, False):
-            side = "ours" if ours else "stock"
-            results.setdefault(f"main thread, {side}", []).append(main_thread(ours))
-            results.setdefault(f"OTLP encoding, {side}", []).append(encoding(ours))
-    for name, values in results.items():
-        print(
-            f"{name:24s} µs per span: median {statistics.median(values):6.2f}, "
-            f"fastest {min(values):6.2f}"
-        )
-    print(f"load after: {os.getloadavg()[0]:.2f}")
-
-
-BATCHES = 40
-
-
-def collector_cost(rounds: int, storage: str) -> None:
-    """Our Jaeger's answer time for a 512-span batch with our resource (default detectors,
-    and ``OTEL_EXPERIMENTAL_RESOURCE_DETECTORS=otel``) and with stock's."""
-    import statistics
-
-    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
-    from opentelemetry.sdk.resources import Resource
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-
-    from podcast_kg_otel.config import TracingConfig
-    from podcast_kg_otel.resource import build_resource
-
-    service = f"bench-faults-collector-{uuid.uuid4().hex[:8]}"
-    resources = {
-        "ours": build_resource(TracingConfig(service_name=service)),
-        "ours, otel detectors": build_resource(
-            TracingConfig(service_name=service, resource_detectors=())
-        ),
-        "stock": Resource.create({"service.name": service}),
-    }
-
-    def body(resource: Resource) -> bytes:
-        memory = InMemorySpanExporter()
-        provider = TracerProvider(resource=resource, shutdown_on_exit=False)
-        provider.add_span_processor(SimpleSpanProcessor(memory))
-        tracer = provider.get_tracer("bench-faults")
-        for _ in range(512 // 50 + 1):
-            with tracer.start_as_current_span("job"):
-                for _ in range(49):
-                    tracer.start_span("step").end()
-        return encode_spans(memory.get_finished_spans()[:512]).SerializeToString()
-
-    print(f"load before: {os.getloadavg()[0]:.2f}; started {_now()} UTC; {storage} storage")
-    times: dict[str, list[float]] = {name: [] for name in resources}
-    with tempfile.TemporaryDirectory() as name:
-        jaeger = Jaeger(Path(name), storage)
-        jaeger.start()
-        try:
-            url = jaeger.endpoint("http") + "/v1/traces"
-            headers = {"Content-Type": "application/x-protobuf"}
-            for round_ in range(rounds + 1):
-                for side, resource in resources.items():
-                    bodies = [body(resource) for _ in range(BATCHES)]
-                    started = time.perf_counter()
-                    for data in bodies:
-                        request = urllib.request.Request(url, data=data, headers=headers)
-                        with urllib.request.urlopen(request, timeout=60) as response:
-                            response.read()
-                    if round_:  # the first round warms Jaeger up
-                        elapsed = time.perf_counter() - started
-                        times[side].append(elapsed / BATCHES * 1e3)
-        finally:
-            jaeger.stop()
-    for side, values in times.items():
-        print(
-            f"Jaeger, {BATCHES} batches of 512 back to back, {side:20s} resource "
-            f"({len(resources[side].attributes)} attributes): median "
-            f"{statistics.median(values):6.1f} ms per batch, fastest {min(values):6.1f} ms"
-        )
-    print(f"load after: {os.getloadavg()[0]:.2f}")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
@@ -521,16 +249,7 @@ def main() -> None:
     parser.add_argument(
         "--ours-env", action="append", default=[], metavar="NAME=VALUE", help="ours only"
     )
-    parser.add_argument("--per-span", action="store_true", help="in-process cost per span")
-    parser.add_argument("--collector", action="store_true", help="the collector's answer time")
-    parser.add_argument("--rounds", type=int, default=9, help="rounds of --per-span/--collector")
     args = parser.parse_args()
-    if args.per_span:
-        per_span(args.rounds)
-        return
-    if args.collector:
-        collector_cost(args.rounds, args.storage)
-        return
     ours_env = dict(item.split("=", 1) for item in args.ours_env)
     # Stopped with SIGTERM, still stop our Jaeger (the finally below).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
