@@ -48,7 +48,7 @@ from podcast_kg_otel.exporting import CountingBatchSpanProcessor, QuietSpanExpor
 from podcast_kg_otel.resource import build_resource
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from stacktools.own_jaeger import Jaeger
+from stacktools.own_jaeger import OwnJaeger
 
 #: Batches of 512 spans sent back to back by ``collector``.
 BATCHES = 40
@@ -150,7 +150,7 @@ def collector_cost(rounds: int, storage: str) -> None:
     print(f"load before: {os.getloadavg()[0]:.2f}; started {_now()} UTC; {storage} storage")
     times: dict[str, list[float]] = {name: [] for name in resources}
     with tempfile.TemporaryDirectory() as name:
-        jaeger = Jaeger(Path(name), storage)
+        jaeger = OwnJaeger(Path(name), storage, reload_interval=5.0)
         jaeger.start()
         try:
             url = jaeger.endpoint("http") + "/v1/traces"

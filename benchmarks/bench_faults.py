@@ -46,7 +46,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from stacktools.listeners import free_port, silent_listener  # noqa: E402
-from stacktools.own_jaeger import Jaeger  # noqa: E402
+from stacktools.own_jaeger import OwnJaeger  # noqa: E402
 
 BIN = Path(sys.executable).parent
 INSTRUMENT = str(BIN / "opentelemetry-instrument")
@@ -175,7 +175,7 @@ def _env(
 
 
 def _case(
-    jaeger: Jaeger,
+    jaeger: OwnJaeger,
     folder: Path,
     scenario: str,
     protocol: str,
@@ -267,7 +267,7 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as name, silent_listener() as silent_port:
         folder = Path(name)
-        jaeger = Jaeger(folder, args.storage)
+        jaeger = OwnJaeger(folder, args.storage, reload_interval=5.0)
         jaeger.start()
         try:
             for scenario in scenarios:

@@ -1,23 +1,35 @@
-"""A Jaeger of our own for benchmarks: the binary ``deploy/local/up`` built, on free
-127.0.0.1 ports, with badger storage in a folder (kept across a restart) or the local
-stack's memory storage, started and stopped by PID; it never touches the shared stack."""
+"""A Jaeger of our own for tests and benchmarks that stop it, restart it or rewrite its
+sampling strategies: the binary ``deploy/local/up`` built, with the local stack's config,
+on free 127.0.0.1 ports, started and stopped by PID. It never touches the shared stack."""
 
 from __future__ import annotations
 
+import json
 import os
-import signal
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from stacktools.jaeger import JaegerClient
 from stacktools.listeners import free_port
-from stacktools.stack import stack_settings
+from stacktools.manifests import jaeger_binary
+from stacktools.stack import STACK_DIR
 
-REPO = Path(__file__).resolve().parent.parent
+_PORTS = (
+    "OTLP_GRPC",
+    "OTLP_HTTP",
+    "QUERY_HTTP",
+    "QUERY_GRPC",
+    "HEALTH",
+    "SAMPLING_HTTP",
+    "SAMPLING_GRPC",
+)
+_MEMORY = "        memory:\n          max_traces: ${env:STACK_JAEGER_MAX_TRACES}\n"
 
 #: Run in a child process by ``count_spans``.
 COUNT_SPANS = """
@@ -43,74 +55,117 @@ def count_spans(url: str) -> int:
     return int(result.stdout)
 
 
-class Jaeger:
-    """A Jaeger of our own: the built binary, with badger storage in a temporary folder
-    (kept across a restart) or memory storage (the local stack's)."""
+@dataclass
+class OwnJaeger:
+    """A Jaeger v2 process in ``workdir``: ``source`` (the local stack's config) with
+    ``storage`` ``memory`` (as the stack) or ``badger`` (kept across a restart), and
+    remote sampling from ``strategies`` (the repository's until ``write_strategies``),
+    re-read every ``reload_interval`` seconds."""
 
-    def __init__(self, folder: Path, storage: str = "badger") -> None:
-        settings = stack_settings()
-        self.binary = (
-            Path(settings["STACK_CACHE_DIR"])
-            / "jaeger"
-            / settings["STACK_JAEGER_MODULE_VERSION"]
-            / "jaeger"
-        )
-        names = ("GRPC", "HTTP", "QUERY_HTTP", "QUERY_GRPC", "HEALTH")
-        self.ports = {name: free_port() for name in names}
-        self.env = {
-            **os.environ,
-            "STACK_JAEGER_OTLP_GRPC_PORT": str(self.ports["GRPC"]),
-            "STACK_JAEGER_OTLP_HTTP_PORT": str(self.ports["HTTP"]),
-            "STACK_JAEGER_QUERY_HTTP_PORT": str(self.ports["QUERY_HTTP"]),
-            "STACK_JAEGER_QUERY_GRPC_PORT": str(self.ports["QUERY_GRPC"]),
-            "STACK_JAEGER_HEALTH_PORT": str(self.ports["HEALTH"]),
-        }
-        config = (REPO / "deploy" / "local" / "jaeger.yaml").read_text()
-        memory = "        memory:\n          max_traces: ${env:STACK_JAEGER_MAX_TRACES}\n"
-        assert memory in config, "deploy/local/jaeger.yaml changed: update bench_faults.py"
-        store = folder / "badger"
-        badger = (
-            "        badger:\n          directories:\n"
-            f"            keys: {store}/keys\n            values: {store}/values\n"
-            "          ephemeral: false\n"
-        )
-        self.config = folder / "jaeger.yaml"
-        self.config.write_text(config.replace(memory, badger) if storage == "badger" else config)
-        self.env["STACK_JAEGER_MAX_TRACES"] = "200000"
-        self.log = folder / "jaeger.log"
-        self.process: subprocess.Popen | None = None
+    workdir: Path
+    storage: str = "memory"
+    reload_interval: float = 0.5
+    source: Path = STACK_DIR / "jaeger.yaml"
+    max_traces: int = 200_000
+    ports: dict[str, int] = field(default_factory=dict)
+    process: subprocess.Popen | None = None
+
+    @property
+    def strategies(self) -> Path:
+        return self.workdir / "strategies.json"
+
+    @property
+    def log(self) -> Path:
+        return self.workdir / "jaeger.log"
+
+    @property
+    def sampling_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['SAMPLING_HTTP']}"
+
+    @property
+    def otlp_http_endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.ports['OTLP_HTTP']}"
 
     def endpoint(self, protocol: str) -> str:
-        return f"http://127.0.0.1:{self.ports['GRPC' if protocol == 'grpc' else 'HTTP']}"
+        """The OTLP endpoint for ``grpc`` or HTTP."""
+        return f"http://127.0.0.1:{self.ports['OTLP_GRPC' if protocol == 'grpc' else 'OTLP_HTTP']}"
+
+    @property
+    def query(self) -> JaegerClient:
+        return JaegerClient(f"http://127.0.0.1:{self.ports['QUERY_HTTP']}")
+
+    def write_strategies(self, strategies: dict[str, Any]) -> None:
+        """Replace the file in one step, so Jaeger never reads half of it."""
+        temporary = self.strategies.with_suffix(".tmp")
+        temporary.write_text(json.dumps(strategies))
+        os.replace(temporary, self.strategies)
+
+    def environment(self) -> dict[str, str]:
+        env = {**os.environ}
+        for name, port in self.ports.items():
+            env[f"STACK_JAEGER_{name}_PORT"] = str(port)
+        env["STACK_JAEGER_MAX_TRACES"] = str(self.max_traces)
+        env["STACK_JAEGER_SAMPLING_STRATEGIES"] = str(self.strategies)
+        return env
+
+    def config(self) -> Path:
+        """``source`` with the reload interval and the storage chosen."""
+        text = self.source.read_text()
+        text = text.replace("reload_interval: 5s", f"reload_interval: {self.reload_interval}s")
+        if self.storage == "badger":
+            assert _MEMORY in text, f"{self.source} changed: update stacktools/own_jaeger.py"
+            store = self.workdir / "badger"
+            text = text.replace(
+                _MEMORY,
+                "        badger:\n          directories:\n"
+                f"            keys: {store}/keys\n            values: {store}/values\n"
+                "          ephemeral: false\n",
+            )
+        path = self.workdir / "jaeger.yaml"
+        path.write_text(text)
+        return path
 
     def start(self) -> None:
+        """Start it (on the same ports after a stop) and wait until it is healthy and
+        serves sampling strategies."""
+        if not self.ports:
+            self.ports.update((name, free_port()) for name in _PORTS)
+        if not self.strategies.exists():
+            self.write_strategies(json.loads((STACK_DIR / "sampling-strategies.json").read_text()))
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
-                [str(self.binary), "--config", str(self.config)],
-                env=self.env,
+                [str(jaeger_binary()), "--config", str(self.config())],
+                env=self.environment(),
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
+        ready = (
+            f"http://127.0.0.1:{self.ports['HEALTH']}/status",
+            f"{self.sampling_url}/?service=probe",
+        )
         deadline = time.monotonic() + 60
-        health = f"http://127.0.0.1:{self.ports['HEALTH']}/status"
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"jaeger exited; see {self.log}")
-            try:
-                with urllib.request.urlopen(health, timeout=2):
-                    return
-            except (urllib.error.URLError, OSError):
-                time.sleep(0.2)
-        raise RuntimeError(f"jaeger not healthy after 60 s; see {self.log}")
+        for url in ready:
+            while True:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"jaeger exited: {self.log.read_text()[-3000:]}")
+                try:
+                    with urllib.request.urlopen(url, timeout=2):
+                        break
+                except OSError as error:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(
+                            f"own jaeger not ready after 60 s; see {self.log}"
+                        ) from error
+                    time.sleep(0.2)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            self.process.terminate()
             try:
                 self.process.wait(30)
             except subprocess.TimeoutExpired:
                 self.process.kill()
-                self.process.wait()
+                self.process.wait(5)
         self.process = None
 
     def span_count(self, service: str, expected: int) -> int | None:

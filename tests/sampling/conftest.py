@@ -5,13 +5,8 @@ end-to-end tests that rewrite its strategies file or stop it."""
 from __future__ import annotations
 
 import json
-import os
 import random
-import socket
-import subprocess
 import threading
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,8 +17,8 @@ import pytest
 from podcast_kg_otel_util import env as envtools
 from podcast_kg_otel_util import failopen
 
-from stacktools.jaeger import JaegerClient
-from stacktools.stack import STACK_DIR, stack_settings
+from stacktools.manifests import jaeger_binary
+from stacktools.own_jaeger import OwnJaeger
 
 
 @pytest.fixture(autouse=True)
@@ -81,110 +76,6 @@ def endpoint() -> Iterator[ScriptedEndpoint]:
     server.shutdown()
     server.server_close()
     thread.join(5)
-
-
-# A Jaeger of our own ------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def jaeger_binary() -> Path:
-    settings = stack_settings()
-    return (
-        Path(settings["STACK_CACHE_DIR"])
-        / "jaeger"
-        / settings["STACK_JAEGER_MODULE_VERSION"]
-        / "jaeger"
-    )
-
-
-@dataclass
-class OwnJaeger:
-    """A Jaeger v2 process with remote_sampling from ``strategies`` (re-read every
-    ``reload_interval`` seconds), started and stopped by the test."""
-
-    workdir: Path
-    reload_interval: float = 0.5
-    source: Path = STACK_DIR / "jaeger.yaml"
-    ports: dict[str, int] = field(default_factory=dict)
-    process: subprocess.Popen | None = None
-
-    @property
-    def strategies(self) -> Path:
-        return self.workdir / "strategies.json"
-
-    @property
-    def sampling_url(self) -> str:
-        return f"http://127.0.0.1:{self.ports['SAMPLING_HTTP']}"
-
-    @property
-    def otlp_http_endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.ports['OTLP_HTTP']}"
-
-    @property
-    def query(self) -> JaegerClient:
-        return JaegerClient(f"http://127.0.0.1:{self.ports['QUERY_HTTP']}")
-
-    def write_strategies(self, strategies: dict[str, Any]) -> None:
-        """Replace the file in one step, so Jaeger never reads half of it."""
-        temporary = self.strategies.with_suffix(".tmp")
-        temporary.write_text(json.dumps(strategies))
-        os.replace(temporary, self.strategies)
-
-    def environment(self) -> dict[str, str]:
-        env = {**os.environ}
-        for name, port in self.ports.items():
-            env[f"STACK_JAEGER_{name}_PORT"] = str(port)
-        env["STACK_JAEGER_MAX_TRACES"] = "50000"
-        env["STACK_JAEGER_SAMPLING_STRATEGIES"] = str(self.strategies)
-        return env
-
-    def config(self) -> Path:
-        """The stack's config (``source``) with a short reload interval."""
-        text = self.source.read_text()
-        text = text.replace("reload_interval: 5s", f"reload_interval: {self.reload_interval}s")
-        path = self.workdir / "jaeger.yaml"
-        path.write_text(text)
-        return path
-
-    def start(self) -> None:
-        if not self.ports:
-            names = ("OTLP_GRPC", "OTLP_HTTP", "QUERY_HTTP", "QUERY_GRPC", "HEALTH")
-            for name in (*names, "SAMPLING_HTTP", "SAMPLING_GRPC"):
-                self.ports[name] = _free_port()
-        log = open(self.workdir / "jaeger.log", "ab")  # noqa: SIM115 (the process owns it)
-        self.process = subprocess.Popen(
-            [str(jaeger_binary()), "--config", str(self.config())],
-            env=self.environment(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"jaeger exited: {(self.workdir / 'jaeger.log').read_text()[-3000:]}"
-                )
-            try:
-                with urllib.request.urlopen(f"{self.sampling_url}/?service=probe", timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("own jaeger did not serve sampling strategies within 60 s")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-        self.process = None
 
 
 @pytest.fixture

@@ -11,9 +11,8 @@ import pytest
 
 from podcast_kg_otel.remote_sampling import JaegerRemoteSampler, parse_strategy
 from podcast_kg_otel.remote_sampling.strategies import PER_OPERATION, PROBABILISTIC, Strategy
-from stacktools.manifests import DEPLOY, embedded_configs, load_manifests
-
-from .conftest import OwnJaeger, jaeger_binary
+from stacktools.manifests import DEPLOY, embedded_configs, jaeger_binary, load_manifests
+from stacktools.own_jaeger import OwnJaeger
 
 STRATEGY_FILES = {
     "local": (DEPLOY / "local" / "sampling-strategies.json").read_text(),

@@ -24,10 +24,11 @@ from opentelemetry.sdk.trace.sampling import ParentBased
 from podcast_kg_otel.remote_sampling import JaegerRemoteSampler
 from podcast_kg_otel.remote_sampling.strategies import PROBABILISTIC, RATE_LIMITING, Strategy
 from stacktools.jaeger import JaegerClient, Trace
+from stacktools.own_jaeger import OwnJaeger
 from stacktools.pytest_plugin import RunInstrumented
 from stacktools.stack import Stack, stack_settings
 
-from .conftest import OwnJaeger, within_binomial
+from .conftest import within_binomial
 
 ROOTS_PER_OPERATION = 1000
 POLLING_INTERVAL = 0.3
