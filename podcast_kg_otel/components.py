@@ -4,6 +4,7 @@ whole set-up."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
 
 from opentelemetry.util._importlib_metadata import entry_points
@@ -26,3 +27,14 @@ def load(group: str, name: str) -> object:
     """The object behind entry point `name` of `group`."""
     (entry_point,) = entry_points(group=group, name=name)
     return entry_point.load()
+
+
+def split_known(
+    group: str, names: Iterable[str], always: Iterable[str] = ()
+) -> tuple[list[str], list[str]]:
+    """``names`` in order, split into the known ones (in ``always``, or installed in
+    ``group``) and the others; ``group`` is only scanned when a name is not in ``always``."""
+    names, known = list(names), set(always)
+    if not known.issuperset(names):
+        known |= installed(group)
+    return [name for name in names if name in known], [n for n in names if n not in known]

@@ -264,17 +264,13 @@ def _resource_detectors(env: Mapping[str, str]) -> tuple[str, ...]:
     if raw is None:
         return DEFAULT_RESOURCE_DETECTORS
     names = list(dict.fromkeys(name.strip() for name in raw.split(",") if name.strip()))
-    known = set(SDK_RESOURCE_DETECTORS)
-    if any(name not in known for name in names):
-        known |= components.installed(components.RESOURCE_DETECTOR_GROUP)
-    if "*" in names:
-        everything = sorted(known - set(names) - {"*"})
-        at = names.index("*")
-        names[at : at + 1] = everything
-        known.add("*")
-    valid = tuple(dict.fromkeys(name for name in names if name in known))
+    group = components.RESOURCE_DETECTOR_GROUP
+    valid, unknown = components.split_known(group, names, (*SDK_RESOURCE_DETECTORS, "*"))
+    if "*" in valid:  # every installed detector, where the star is
+        at = valid.index("*")
+        valid[at : at + 1] = sorted(components.installed(group) - set(valid))
     chosen = tuple(name for name in valid if name not in ("otel", "service_instance"))
-    if len(valid) != len(names):
+    if unknown:
         used = chosen if chosen or "otel" in valid else DEFAULT_RESOURCE_DETECTORS
         envtools.report_bad_value(
             variable, raw, ",".join(used) or "otel", "unknown resource detector name", env

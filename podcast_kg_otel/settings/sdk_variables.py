@@ -21,7 +21,12 @@ from typing import Any
 
 from podcast_kg_otel_util import env as envtools
 
-from podcast_kg_otel.defaults import RATIO_SAMPLERS
+from podcast_kg_otel import components
+from podcast_kg_otel.defaults import (
+    DEFAULT_RESOURCE_DETECTORS,
+    RATIO_SAMPLERS,
+    SDK_RESOURCE_DETECTORS,
+)
 from podcast_kg_otel.settings import loader
 from podcast_kg_otel.settings.declarations import (
     BOOL,
@@ -144,6 +149,21 @@ def _repair_names(setting: Setting, environ: MutableMapping[str, str]) -> None:
         environ[variable] = used
 
 
+def _repair_resource_detectors(environ: MutableMapping[str, str]) -> None:
+    """The SDK reads the detector list again in every forked child (and in
+    ``Resource.create``) and logs a traceback for each unknown name: only the known ones
+    are written back, or our default when none is (the warning is the configuration's)."""
+    (variable,) = declared("resource_detectors").variables
+    text = loader.raw(environ, variable)
+    if text is None:
+        return
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    group = components.RESOURCE_DETECTOR_GROUP
+    known, unknown = components.split_known(group, names, (*SDK_RESOURCE_DETECTORS, "*"))
+    if unknown:
+        environ[variable] = ",".join(known or DEFAULT_RESOURCE_DETECTORS)
+
+
 def repair(environ: MutableMapping[str, str] | None = None) -> None:
     """Repair every SDK-read variable in ``environ`` (``os.environ``); under
     ``PODCAST_KG_OTEL_STRICT=true`` the first bad one raises ``ConfigurationError``."""
@@ -155,5 +175,6 @@ def repair(environ: MutableMapping[str, str] | None = None) -> None:
             _repair_setting(setting, env)
     _repair_batches(env)
     _repair_sampler_arg(env)
+    _repair_resource_detectors(env)
     for variable in loader.bad_span_limits(env):
         env.pop(variable, None)  # the SDK default applies

@@ -12,9 +12,11 @@ import podcast_kg_otel
 
 _TOOL = Path(__file__).resolve().parents[2] / "tools" / "import_depth.py"
 _ROOT = Path(podcast_kg_otel.__file__).resolve().parent
-#: What the configuration layer may stand on besides itself: names, tables and parsers.
+#: What the configuration layer may stand on besides itself: names, tables and parsers, and
+#: the names of the installed SDK components (each of these imports none of the distro).
 _BELOW = {
     "podcast_kg_otel",
+    "podcast_kg_otel.components",
     "podcast_kg_otel.defaults",
     "podcast_kg_otel.environment_variables",
     "podcast_kg_otel.parsing",
@@ -39,9 +41,15 @@ def test_settings_import_nothing_above_them() -> None:
         assert not above, f"{module} imports {sorted(above)}"
 
 
+def test_what_the_settings_stand_on_imports_none_of_the_distro() -> None:
+    graph = _graph(everywhere=True)
+    for module in _BELOW - {"podcast_kg_otel"}:
+        assert not graph[module] - {"podcast_kg_otel"}, f"{module} imports {graph[module]}"
+
+
 def test_configuration_imports_no_runtime_wiring() -> None:
     graph = _graph(everywhere=False)
-    allowed = _BELOW | {"podcast_kg_otel.components", "podcast_kg_otel.config_env"}
+    allowed = _BELOW | {"podcast_kg_otel.config_env"}
     for module in ("podcast_kg_otel.config", "podcast_kg_otel.config_env"):
         above = {
             name for name in graph[module] if not name.startswith("podcast_kg_otel.settings")

@@ -169,3 +169,22 @@ def test_unknown_semconv_opt_in_names_warn_once(
     import os
 
     assert os.environ["OTEL_SEMCONV_STABILITY_OPT_IN"] == "http/dup"
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [("os,procss", "os"), ("nonsense", "process,os,host"), ("otel,os", "otel,os")],
+)
+def test_resource_detectors_the_sdk_reads_again_at_fork_are_known_ones(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, value: str, written: str
+) -> None:
+    # The SDK's own fork handler re-reads the list and logs a traceback per unknown name.
+    import os
+
+    from opentelemetry.sdk.resources import _get_process_dependent_resource
+
+    monkeypatch.setenv("OTEL_EXPERIMENTAL_RESOURCE_DETECTORS", value)
+    sdk_variables.repair()
+    assert os.environ["OTEL_EXPERIMENTAL_RESOURCE_DETECTORS"] == written
+    assert "service.instance.id" in _get_process_dependent_resource().attributes
+    assert not [r for r in caplog.records if r.exc_info], caplog.text

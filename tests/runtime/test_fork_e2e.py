@@ -1,4 +1,5 @@
-"""Spans from forked and spawned children reach Jaeger with the child's process.pid."""
+"""Spans from forked and spawned children reach Jaeger with the child's process.pid and
+service.instance.id."""
 
 from __future__ import annotations
 
@@ -52,6 +53,7 @@ def test_children_spans_arrive_with_their_own_pid(
     assert len(set(pids.values())) == 4
     for name, span in spans.items():
         assert span.resource["process.pid"] == pids[name], name
+    assert len({span.resource["service.instance.id"] for span in spans.values()}) == 4
     for name in ("work.os_fork", "work.fork"):
         assert spans[name].parent is spans["parent"]
         assert spans[name].resource["process.parent_pid"] == pids["parent"]
