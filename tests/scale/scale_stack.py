@@ -43,6 +43,18 @@ class ScaleStack:
     def pid(self, name: str) -> int:
         return int((self.run_dir / f"{name}.pid").read_text())
 
+    def sampler_metric(self, name: str, metric: str) -> float:
+        """The sum of METRIC's samples in tail-sampling collector NAME's own telemetry
+        ("sampler-2": the second of SCALE_SAMPLER_HOSTS); 0 before it has any."""
+        host = self.settings["SCALE_SAMPLER_HOSTS"].split()[int(name.rsplit("-", 1)[1]) - 1]
+        with urllib.request.urlopen(f"http://{host}:8888/metrics", timeout=10) as response:
+            lines = response.read().decode().splitlines()
+        return sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in lines
+            if line.startswith((f"{metric}{{", f"{metric} "))
+        )
+
     def processes(self) -> list[str]:
         return sorted(path.stem for path in self.run_dir.glob("*.pid"))
 
@@ -118,7 +130,7 @@ def run_workloads(
 ) -> tuple[dict[str, dict], float]:
     """Run the server and PROCESSES pipeline processes; return {trace id: sent} and the send time.
 
-    DURING, if given, is called with the stack once a third of the traces are sent.
+    DURING, if given, is called with the stack once the pipeline processes are started.
     """
     port = free_port(SERVER_HOST)
     server_manifest = tmp_path / "server.json"
@@ -144,7 +156,6 @@ def run_workloads(
             (manifest, subprocess.Popen(command, env=otel_env(f"scale-pipeline-{index}", gateway)))
         )
     if during is not None:
-        time.sleep(traces / rate / 3)
         during(stack)
     for _manifest, worker in workers:
         assert worker.wait(timeout=600) == 0
