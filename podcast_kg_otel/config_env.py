@@ -29,12 +29,12 @@ from podcast_kg_otel.defaults import (
     legacy_exporters,
     legacy_protocol,
 )
+from podcast_kg_otel.environment_variables import INSTRUMENT_FLAGS
 from podcast_kg_otel.parsing import parse_key_values, redact_key_values, valid_endpoint
 from podcast_kg_otel.settings import loader
 from podcast_kg_otel.settings.declarations import (
     COMPOSITE,
     ELSEWHERE,
-    INSTRUMENT_FLAGS,
     RATIO_SAMPLER_ARG,
     RESOURCE,
     SETTINGS,

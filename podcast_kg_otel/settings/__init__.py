@@ -9,8 +9,9 @@ It imports nothing from the runtime wiring (configurator, runtime, sampling, exp
 they import it. Import the modules themselves; this one re-exports nothing, so that it
 adds no layer.
 
-A new setting is one ``Setting`` in ``declarations.SETTINGS`` (variables, parser, bounds,
-default, doc) plus, when it is a field, one typed line naming it in ``TracingConfig`` or
+A new setting is one ``Setting`` (variables, parser, bounds, default, doc) in
+``declarations.SETTINGS`` or a table it lists (``distro_declarations``,
+``legacy_declarations``) plus, when it is a field, one typed line naming it in ``TracingConfig`` or
 ``RuntimeSettings`` (its default comes from the declaration), then its use; ``make docs``
 regenerates the table, and the tests fail until both agree.
 """
