@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -47,13 +46,15 @@ import time
 import timeit
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from opentelemetry.context import get_current
 from opentelemetry.sdk.trace import TracerProvider
 
 from podcast_kg_otel import threads
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from stacktools.listeners import free_port, otlp_http_sink, spans_in
 
 SIDES = ("bare", "ours, no span", "ours, span")
 
@@ -185,44 +186,27 @@ if __name__ == "__main__":
 """
 
 
-class _Sink(BaseHTTPRequestHandler):
-    """Counts the spans of each OTLP/HTTP export request."""
-
-    spans = 0
-    lock = threading.Lock()
-
-    def do_POST(self) -> None:
-        from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
-            ExportTraceServiceRequest,
-        )
-
-        request = ExportTraceServiceRequest()
-        request.ParseFromString(self.rfile.read(int(self.headers["Content-Length"])))
-        count = sum(
-            len(scope.spans)
-            for resource in request.resource_spans
-            for scope in resource.scope_spans
-        )
-        with _Sink.lock:
-            _Sink.spans += count
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def run_processes(tasks: int, collector_down: bool) -> None:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Sink)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    port = _closed_port() if collector_down else server.server_port
+    with otlp_http_sink(on_body=_received.took) as sink_port:
+        _run_processes(tasks, free_port() if collector_down else sink_port)
+
+
+class _Received:
+    """Spans the sink received, over all export requests."""
+
+    def __init__(self) -> None:
+        self.spans = 0
+        self._lock = threading.Lock()
+
+    def took(self, body: bytes) -> None:
+        with self._lock:
+            self.spans += spans_in(body)
+
+
+_received = _Received()
+
+
+def _run_processes(tasks: int, port: int) -> None:
     env = {
         **os.environ,
         "OTEL_SERVICE_NAME": "bench-processes",
@@ -237,7 +221,7 @@ def run_processes(tasks: int, collector_down: bool) -> None:
         script.write_text(WORKLOAD)
         for method in ("fork", "spawn", "forkserver"):
             for mode in ("ours", "exit only"):
-                before = _Sink.spans
+                before = _received.spans
                 result = subprocess.run(
                     [instrument, sys.executable, str(script), method, mode, str(tasks)],
                     env=env,
@@ -247,10 +231,9 @@ def run_processes(tasks: int, collector_down: bool) -> None:
                     check=True,
                 )
                 time.sleep(1.0)  # the last exports of the parent's exit
-                received = _Sink.spans - before
+                received = _received.spans - before
                 wall = float(result.stdout.split()[-1])
                 print(f"{method:<12} {mode:<10} {wall:>7.2f} {received:>7} of {2 * tasks + 1:<6}")
-    server.shutdown()
 
 
 def run_startup(rounds: int) -> None:

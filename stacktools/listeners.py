@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
 
 def free_port() -> int:
     """A loopback port that was free a moment ago (nothing listens on it)."""
@@ -44,6 +46,13 @@ def silent_listener() -> Iterator[int]:
         for connection in accepted:
             connection.close()
         server.close()
+
+
+def spans_in(request: ExportTraceServiceRequest | bytes) -> int:
+    """The spans in one OTLP trace export request (or its protobuf body)."""
+    if isinstance(request, bytes):
+        request = ExportTraceServiceRequest.FromString(request)
+    return sum(len(scope.spans) for group in request.resource_spans for scope in group.scope_spans)
 
 
 def otlp_sink_handler(

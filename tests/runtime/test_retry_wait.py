@@ -24,7 +24,7 @@ from podcast_kg_otel import retry_wait
 from podcast_kg_otel.exiting import ExitHandler
 from podcast_kg_otel.exporting import CountingBatchSpanProcessor, QuietSpanExporter
 from podcast_kg_otel.retry_wait import RetryWait
-from stacktools.listeners import free_port, otlp_http_sink
+from stacktools.listeners import free_port, otlp_http_sink, spans_in
 
 SPANS = 7
 #: Bounds a hang only (a wait that ends early when things work).
@@ -73,7 +73,7 @@ class _Collector:
 @contextmanager
 def _http_collector(port: int, collector: _Collector) -> Iterator[None]:
     def took(body: bytes) -> None:
-        collector.took(_count(trace_service_pb2.ExportTraceServiceRequest.FromString(body)))
+        collector.took(spans_in(body))
 
     with otlp_http_sink(port, took):
         yield
@@ -83,7 +83,7 @@ def _http_collector(port: int, collector: _Collector) -> Iterator[None]:
 def _grpc_collector(port: int, collector: _Collector) -> Iterator[None]:
     class Service(trace_service_pb2_grpc.TraceServiceServicer):
         def Export(self, request, context):  # type: ignore[no-untyped-def]
-            collector.took(_count(request))
+            collector.took(spans_in(request))
             return trace_service_pb2.ExportTraceServiceResponse()
 
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
@@ -94,12 +94,6 @@ def _grpc_collector(port: int, collector: _Collector) -> Iterator[None]:
         yield
     finally:
         server.stop(None)
-
-
-def _count(request: trace_service_pb2.ExportTraceServiceRequest) -> int:
-    return sum(
-        len(scope.spans) for resource in request.resource_spans for scope in resource.scope_spans
-    )
 
 
 PROTOCOLS: dict[str, tuple[Callable[[int], object], Callable]] = {
