@@ -145,7 +145,7 @@ def _exporter_names(
     raw = _raw(env, variable)
     if raw is None:
         return None, [], ""
-    names = [name.strip() for name in raw.split(",") if name.strip()]
+    names = envtools.split_list(raw)
     if [name.lower() for name in names] == ["none"]:
         return (), [], raw
     known = components.installed(group) | {OTLP_EXPORTER}
@@ -244,7 +244,7 @@ def _propagators(env: Mapping[str, str]) -> tuple[str, ...]:
     raw = _raw(env, variable)
     if raw is None:
         return DEFAULT_PROPAGATORS
-    names = [name.strip() for name in raw.split(",") if name.strip()]
+    names = envtools.split_list(raw)
     if "none" in (name.lower() for name in names):
         return ()
     known = components.installed(components.PROPAGATOR_GROUP)
@@ -263,7 +263,7 @@ def _resource_detectors(env: Mapping[str, str]) -> tuple[str, ...]:
     raw = _raw(env, variable)
     if raw is None:
         return DEFAULT_RESOURCE_DETECTORS
-    names = list(dict.fromkeys(name.strip() for name in raw.split(",") if name.strip()))
+    names = list(dict.fromkeys(envtools.split_list(raw)))
     group = components.RESOURCE_DETECTOR_GROUP
     valid, unknown = components.split_known(group, names, (*SDK_RESOURCE_DETECTORS, "*"))
     if "*" in valid:  # every installed detector, where the star is

@@ -133,7 +133,7 @@ def _repair_names(setting: Setting, environ: MutableMapping[str, str]) -> None:
         text = loader.raw(environ, variable)
         if text is None:
             continue
-        names = [name.strip() for name in text.split(",") if name.strip()]
+        names = envtools.split_list(text)
         if _KNOWN_OPT_INS.issuperset(names):
             continue
         try:
@@ -157,7 +157,7 @@ def _repair_resource_detectors(environ: MutableMapping[str, str]) -> None:
     text = loader.raw(environ, variable)
     if text is None:
         return
-    names = [name.strip() for name in text.split(",") if name.strip()]
+    names = envtools.split_list(text)
     group = components.RESOURCE_DETECTOR_GROUP
     known, unknown = components.split_known(group, names, (*SDK_RESOURCE_DETECTORS, "*"))
     if unknown:

@@ -138,12 +138,15 @@ def env_float(
     return _number(name, default, float, minimum, maximum, environ)
 
 
+def split_list(text: str) -> list[str]:
+    """The items of a comma-separated list, stripped; blanks are dropped."""
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
 def env_list(name: str, environ: Mapping[str, str] | None = None) -> list[str]:
     """A comma-separated list; blanks are dropped."""
     raw = _raw(name, environ)
-    if raw is None:
-        return []
-    return [item.strip() for item in raw.split(",") if item.strip()]
+    return [] if raw is None else split_list(raw)
 
 
 def env_choice(
